@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from contacts.types import EFFECTS, ContactType
+from mycustomers.models import Customer
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_performer(self, performer):
+        return self.filter(performer=performer)
+
+
+class ContactEvent(models.Model):
+    """One interaction; immutable once recorded. Insert only via contacts.services."""
+
+    performer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="events")
+    type = models.CharField(max_length=32, choices=ContactType.choices)
+    occurred_at = models.DateTimeField()
+    amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    quantity = models.PositiveIntegerField(default=1)
+    # The purchase id on the platform; (performer, reference) is unique when present.
+    # NULL, not "", for "no reference": the partial unique constraint skips NULLs.
+    reference = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    summary = models.CharField(max_length=500, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "performer",
+                "reference",
+                name="event_unique_reference",
+                condition=models.Q(reference__isnull=False),
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="event_amount_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="event_quantity_gte_1"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["performer", "customer", "-occurred_at"], name="event_customer_time_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:purchase", args=[self.customer_id, self.pk])
+
+    @property
+    def is_paid(self) -> bool:
+        return self.amount > 0
+
+    @property
+    def channel(self) -> str:
+        return EFFECTS[self.type].channel
+
+
+class Mail(models.Model):
+    """A message the performer sent; one MailDelivery per recipient."""
+
+    performer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField(max_length=20000)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["performer", "-sent_at"], name="mail_performer_sent_idx")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class MailDelivery(models.Model):
+    performer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    mail = models.ForeignKey(Mail, on_delete=models.CASCADE, related_name="deliveries")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="deliveries")
+    event = models.OneToOneField(
+        ContactEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="delivery"
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "mail deliveries"
+        constraints = [
+            models.UniqueConstraint("mail", "customer", name="delivery_unique_recipient"),
+        ]
+        indexes = [models.Index(fields=["performer", "customer"], name="delivery_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.mail} → {self.customer}"
+
+
+class Offer(models.Model):
+    performer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="offers")
+    value = models.DecimalField(max_digits=10, decimal_places=2)
+    message = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(value__gt=0), name="offer_value_gt_0"),
+        ]
+        indexes = [
+            models.Index(fields=["performer", "customer", "-sent_at"], name="offer_customer_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"${self.value} offer to {self.customer}"
+
+
+class Feedback(models.Model):
+    performer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="feedback")
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(blank=True, max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "feedback"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_5"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["performer", "customer", "-created_at"], name="feedback_customer_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}★ from {self.customer}"
+
+
+class Note(models.Model):
+    """The performer's private note on a customer."""
+
+    performer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="notes")
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["performer", "customer", "-created_at"], name="note_customer_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:50]
+
+
+class ActivityVerb(models.TextChoices):
+    LISTS_CHANGED = "lists_changed", "Changed lists"
+    BLOCKED = "blocked", "Blocked"
+    UNBLOCKED = "unblocked", "Unblocked"
+    DELETED = "deleted", "Deleted"
+    RESTORED = "restored", "Restored"
+    NOTE_ADDED = "note_added", "Added a note"
+    NOTE_EDITED = "note_edited", "Edited a note"
+    NOTE_DELETED = "note_deleted", "Deleted a note"
+    NICKNAME_CHANGED = "nickname_changed", "Changed nickname"
+    FOLLOW_UP_CHANGED = "follow_up_changed", "Changed follow-up status"
+    MAIL_SENT = "mail_sent", "Sent mail"
+    OFFER_SENT = "offer_sent", "Sent an offer"
+    MISSED_CALL_DISMISSED = "missed_call_dismissed", "Dismissed missed-call flag"
+
+
+class Activity(models.Model):
+    """The performer's own actions on a customer (SPEC D9), newest first."""
+
+    performer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="activities")
+    verb = models.CharField(max_length=32, choices=ActivityVerb.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "activities"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["performer", "customer", "-created_at"], name="activity_customer_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_verb_display()}: {self.detail}" if self.detail else self.get_verb_display()
+        )

@@ -1,0 +1,229 @@
+"""Recording contact events: the only way events enter the database.
+
+Events are the source of truth; each customer's counters, first/last contact, last contact
+type, missed-call timestamps and "new" state are derived from them. ``record_events``
+inserts a batch and folds it into the counters in the same transaction, set-based: one
+statement for the whole batch, whatever its size, and correct whatever the order in which
+events arrive (every rule is a sum, a min or a max).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection, transaction
+
+from contacts.models import ContactEvent
+from contacts.types import EFFECTS, ContactType, MissedCall
+from mycustomers.models import COUNTER_FIELDS, Customer, CustomerStatus, Member
+
+MAX_MEMBER_NAME = Member._meta.get_field("name").max_length
+MAX_REFERENCE = ContactEvent._meta.get_field("reference").max_length
+MAX_SUMMARY = ContactEvent._meta.get_field("summary").max_length
+MAX_AMOUNT = Decimal("99999999.99")
+
+
+class EventError(ValueError):
+    """An event that cannot be recorded; the message says why."""
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    member_name: str
+    type: str
+    occurred_at: datetime
+    amount: Decimal = Decimal("0")
+    quantity: int = 1
+    reference: str | None = None
+    summary: str = ""
+
+    def validate(self) -> None:
+        if not self.member_name or len(self.member_name) > MAX_MEMBER_NAME:
+            raise EventError(f"member name must be 1–{MAX_MEMBER_NAME} characters")
+        if self.member_name != self.member_name.strip():
+            raise EventError("member name has leading or trailing spaces")
+        if self.type not in ContactType.values:
+            raise EventError(f"unknown contact type {self.type!r}")
+        if self.occurred_at.tzinfo is None:
+            raise EventError("occurred_at needs a UTC offset")
+        if not isinstance(self.amount, Decimal) or not self.amount.is_finite():
+            raise EventError("amount must be a decimal number")
+        if self.amount < 0 or self.amount > MAX_AMOUNT or self.amount != round(self.amount, 2):
+            raise EventError("amount must be between 0 and 99,999,999.99 with at most 2 decimals")
+        if not isinstance(self.quantity, int) or not 1 <= self.quantity <= 1_000_000:
+            raise EventError("quantity must be a whole number from 1 to 1,000,000")
+        if self.reference is not None and not 1 <= len(self.reference) <= MAX_REFERENCE:
+            raise EventError(f"reference must be 1–{MAX_REFERENCE} characters")
+        if len(self.summary) > MAX_SUMMARY:
+            raise EventError(f"summary must be at most {MAX_SUMMARY} characters")
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    id: int
+    customer_id: int
+    reference: str | None
+
+
+def record_events(*, performer, events: Sequence[NewEvent]) -> list[RecordedEvent]:
+    """Insert ``events`` for ``performer`` and update the affected customers' counters.
+
+    Members and customers are created as needed; a deleted customer who contacts the
+    performer again comes back (A5). An event whose (performer, reference) is already
+    recorded is skipped, so re-importing a file is harmless. Returns the inserted events.
+    """
+    for event in events:
+        event.validate()
+    if not events:
+        return []
+    names = sorted({e.member_name for e in events})
+    with transaction.atomic(), connection.cursor() as cursor:
+        customer_ids = _ensure_customers(cursor, performer.pk, names)
+        cursor.execute(
+            _RECORD_SQL,
+            {
+                "performer": performer.pk,
+                "customer_ids": [customer_ids[e.member_name] for e in events],
+                "types": [e.type for e in events],
+                "times": [e.occurred_at for e in events],
+                "amounts": [e.amount for e in events],
+                "quantities": [e.quantity for e in events],
+                "references": [e.reference for e in events],
+                "summaries": [e.summary for e in events],
+                "active": CustomerStatus.ACTIVE,
+                "deleted": CustomerStatus.DELETED,
+            },
+        )
+        return [RecordedEvent(*row) for row in cursor.fetchall()]
+
+
+def _ensure_customers(cursor, performer_id: int, names: list[str]) -> dict[str, int]:
+    """Create missing members and customers, then lock the customers in id order.
+
+    Locking in a fixed order first keeps concurrent batches that touch the same
+    customers from deadlocking in the counter update.
+    """
+    cursor.execute(
+        f"""
+        INSERT INTO {Member._meta.db_table} (name, photo_url, joined_at)
+        SELECT name, '', now() FROM unnest(%(names)s::text[]) AS name
+        ON CONFLICT (name) DO NOTHING;
+        INSERT INTO {Customer._meta.db_table} ({", ".join(_CUSTOMER_COLUMNS)})
+        SELECT %(performer)s, m.id, m.name, {", ".join(_CUSTOMER_DEFAULTS)}
+        FROM {Member._meta.db_table} m WHERE m.name = ANY(%(names)s::text[])
+        ON CONFLICT (performer_id, member_id) DO NOTHING;
+        """,
+        {"names": names, "performer": performer_id, "active": CustomerStatus.ACTIVE},
+    )
+    cursor.execute(
+        f"""
+        SELECT member_name, id FROM {Customer._meta.db_table}
+        WHERE performer_id = %s AND member_name = ANY(%s::text[])
+        ORDER BY id FOR UPDATE
+        """,
+        [performer_id, names],
+    )
+    return dict(cursor.fetchall())
+
+
+_CUSTOMER_COLUMNS = [
+    "performer_id",
+    "member_id",
+    "member_name",
+    "nickname",
+    "status",
+    "follow_up",
+    "affiliate_referral",
+    "new_cleared",
+    "list_names",
+    *COUNTER_FIELDS,
+    "earnings",
+    "last_contact_type",
+    "created_at",
+]
+_CUSTOMER_DEFAULTS = [
+    "''",
+    "%(active)s",
+    "''",
+    "false",
+    "false",
+    "''",
+    *("0" for _ in COUNTER_FIELDS),
+    "0",
+    "''",
+    "now()",
+]
+
+
+def _sql_list(codes: Iterable[str]) -> str:
+    # Codes come from the ContactType enumeration, never from input.
+    return ", ".join(f"'{code}'" for code in codes) or "NULL"
+
+
+def _counter_sums() -> str:
+    sums = []
+    for field in COUNTER_FIELDS:
+        by_one = [c for c, e in EFFECTS.items() if e.counter == field and not e.by_quantity]
+        by_quantity = [c for c, e in EFFECTS.items() if e.counter == field and e.by_quantity]
+        sums.append(
+            f"coalesce(sum(CASE WHEN type IN ({_sql_list(by_one)}) THEN 1 "
+            f"WHEN type IN ({_sql_list(by_quantity)}) THEN quantity END), 0) AS {field}"
+        )
+    return ",\n            ".join(sums)
+
+
+_SETS_MISSED = _sql_list(c for c, e in EFFECTS.items() if e.missed_call is MissedCall.SETS)
+_CLEARS_MISSED = _sql_list(c for c, e in EFFECTS.items() if e.missed_call is MissedCall.CLEARS)
+_CLEARS_NEW = _sql_list(c for c, e in EFFECTS.items() if e.clears_new)
+
+_RECORD_SQL = f"""
+WITH new_events AS (
+    INSERT INTO {ContactEvent._meta.db_table}
+        (performer_id, customer_id, type, occurred_at, amount, quantity, reference, summary,
+         recorded_at)
+    SELECT %(performer)s, e.*, now() FROM unnest(
+        %(customer_ids)s::bigint[], %(types)s::text[], %(times)s::timestamptz[],
+        %(amounts)s::numeric[], %(quantities)s::integer[], %(references)s::text[],
+        %(summaries)s::text[]
+    ) AS e
+    ON CONFLICT (performer_id, reference) WHERE reference IS NOT NULL DO NOTHING
+    RETURNING id, customer_id, type, occurred_at, amount, quantity, reference
+),
+latest AS (
+    SELECT DISTINCT ON (customer_id) customer_id, occurred_at, type
+    FROM new_events ORDER BY customer_id, occurred_at DESC, id DESC
+),
+totals AS (
+    SELECT customer_id,
+            {_counter_sums()},
+            sum(amount) AS earnings,
+            min(occurred_at) AS first_contact,
+            max(occurred_at) FILTER (WHERE type IN ({_SETS_MISSED})) AS missed_at,
+            max(occurred_at) FILTER (WHERE type IN ({_CLEARS_MISSED})) AS cleared_at,
+            bool_or(type IN ({_CLEARS_NEW})) AS clears_new
+    FROM new_events GROUP BY customer_id
+),
+updated AS (
+    UPDATE {Customer._meta.db_table} c SET
+        {", ".join(f"{f} = c.{f} + t.{f}" for f in COUNTER_FIELDS)},
+        earnings = c.earnings + t.earnings,
+        first_contact = LEAST(c.first_contact, t.first_contact),
+        -- ">=": of events at the same instant, the one recorded last wins, as in a recount.
+        last_contact_type = CASE WHEN c.last_contact IS NULL OR l.occurred_at >= c.last_contact
+                                 THEN l.type ELSE c.last_contact_type END,
+        last_contact = GREATEST(c.last_contact, l.occurred_at),
+        last_missed_call_at = GREATEST(c.last_missed_call_at, t.missed_at),
+        missed_call_cleared_at = GREATEST(c.missed_call_cleared_at, t.cleared_at),
+        new_cleared = c.new_cleared OR t.clears_new,
+        status = CASE WHEN c.status = %(deleted)s THEN %(active)s ELSE c.status END,
+        status_changed_at = CASE WHEN c.status = %(deleted)s THEN now()
+                                 ELSE c.status_changed_at END
+    FROM totals t JOIN latest l USING (customer_id)
+    WHERE c.id = t.customer_id
+    RETURNING c.id
+)
+SELECT id, customer_id, reference FROM new_events ORDER BY id
+"""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MyCustomersConfig(AppConfig):
+    name = "mycustomers"
+    verbose_name = "My Customers"

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models.functions import Upper
+from django.urls import reverse
+from django.utils import timezone
+
+from contacts.types import ContactType
+
+
+class Performer(AbstractUser):
+    """A seller on the marketplace; the tenant that owns customers, lists, notes, ..."""
+
+    class Meta:
+        db_table = "performer"
+
+
+class Member(models.Model):
+    """A platform account. One member can be a customer of many performers."""
+
+    name = models.CharField(max_length=64, unique=True)
+    photo_url = models.URLField(blank=True)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def page_url(self) -> str:
+        return f"{settings.MEMBER_PAGE_BASE_URL}{self.name}"
+
+
+class FollowUpStatus(models.TextChoices):
+    NONE = "", "None"
+    CALLED = "called", "Called"
+    NO_ANSWER = "no_answer", "No answer"
+    LEFT_MESSAGE = "left_message", "Left a message"
+    SPOKE = "spoke", "Spoke"
+
+
+class CustomerStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    BLOCKED = "blocked", "Blocked"
+    DELETED = "deleted", "Deleted"
+
+
+class CustomerQuerySet(models.QuerySet):
+    def for_performer(self, performer) -> CustomerQuerySet:
+        return self.filter(performer=performer)
+
+    def visible(self) -> CustomerQuerySet:
+        """The main view's rows: neither blocked nor deleted (M1)."""
+        return self.filter(status=CustomerStatus.ACTIVE)
+
+    def blocked(self) -> CustomerQuerySet:
+        return self.filter(status=CustomerStatus.BLOCKED)
+
+    def deleted(self) -> CustomerQuerySet:
+        return self.filter(status=CustomerStatus.DELETED)
+
+    def new(self, now=None) -> CustomerQuerySet:
+        """New to the performer (M6): first contact within the window, not yet mailed,
+        blocked or assigned to a list."""
+        return self.filter(first_contact__gte=new_since(now), new_cleared=False).exclude(
+            status=CustomerStatus.BLOCKED
+        )
+
+    def not_new(self, now=None) -> CustomerQuerySet:
+        return self.exclude(pk__in=self.new(now).values("pk"))
+
+
+def new_since(now=None):
+    days = settings.MYCUSTOMERS["NEW_CUSTOMER_DAYS"]
+    return (now or timezone.now()) - timedelta(days=days)
+
+
+COUNTER_FIELDS = (
+    "live_calls",
+    "recorded_calls",
+    "mail_sent",
+    "mail_received",
+    "goody_bags",
+    "chat_volleys",
+    "feeds",
+)
+
+
+def _sort_index(field: str) -> models.Index:
+    """Main-view sort index: tenant first, only visible rows, member name breaks ties."""
+    return models.Index(
+        fields=["performer", field, "member_name"],
+        name=f"cust_vis_{field}",
+        condition=models.Q(status=CustomerStatus.ACTIVE),
+    )
+
+
+class Customer(models.Model):
+    """One performer <-> one member relationship with the performer's private state.
+
+    Counters, first/last contact and the missed-call timestamps are derived from
+    ContactEvent rows by contacts.services.record_events and must always equal a recount.
+    """
+
+    performer = models.ForeignKey(Performer, on_delete=models.CASCADE, related_name="customers")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="customers")
+    # Copied from Member so that sorting, search and tie-breaks need no join.
+    member_name = models.CharField(max_length=64)
+    nickname = models.CharField(max_length=60, blank=True)
+    status = models.CharField(
+        max_length=8, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    follow_up = models.CharField(
+        max_length=16, choices=FollowUpStatus.choices, default=FollowUpStatus.NONE, blank=True
+    )
+    affiliate_referral = models.BooleanField(default=False)
+    # Set once the performer mails, blocks or assigns the customer (M6).
+    new_cleared = models.BooleanField(default=False)
+    # Names of the customer's custom lists, sorted and joined by ", ": sorts the lists column.
+    list_names = models.CharField(max_length=2000, blank=True, default="")
+
+    live_calls = models.PositiveIntegerField(default=0)
+    recorded_calls = models.PositiveIntegerField(default=0)
+    mail_sent = models.PositiveIntegerField(default=0)
+    mail_received = models.PositiveIntegerField(default=0)
+    goody_bags = models.PositiveIntegerField(default=0)
+    chat_volleys = models.PositiveIntegerField(default=0)
+    feeds = models.PositiveIntegerField(default=0)
+    earnings = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    first_contact = models.DateTimeField(null=True, blank=True)
+    last_contact = models.DateTimeField(null=True, blank=True)
+    last_contact_type = models.CharField(max_length=32, choices=ContactType.choices, blank=True)
+
+    # Missed-call flag (M7): on while the latest missed call is later than every clearing
+    # event and every dismissal.
+    last_missed_call_at = models.DateTimeField(null=True, blank=True)
+    missed_call_cleared_at = models.DateTimeField(null=True, blank=True)
+    has_missed_call = models.GeneratedField(
+        expression=models.Case(
+            models.When(last_missed_call_at__isnull=True, then=models.Value(False)),
+            models.When(missed_call_cleared_at__isnull=True, then=models.Value(True)),
+            default=models.Q(last_missed_call_at__gt=models.F("missed_call_cleared_at")),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("performer", "member", name="customer_unique_member"),
+        ]
+        indexes = [
+            *(_sort_index(f) for f in (*COUNTER_FIELDS, "earnings", "last_contact")),
+            _sort_index("member_name"),
+            _sort_index("last_contact_type"),
+            _sort_index("list_names"),
+            models.Index(fields=["performer", "status", "member_name"], name="customer_status_idx"),
+            GinIndex(OpClass(Upper("member_name"), name="gin_trgm_ops"), name="customer_name_trgm"),
+            GinIndex(OpClass(Upper("nickname"), name="gin_trgm_ops"), name="customer_nick_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:detail", args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.member_name} ({self.nickname})" if self.nickname else self.member_name
+
+    @property
+    def is_new(self) -> bool:
+        return bool(
+            self.first_contact
+            and self.first_contact >= new_since()
+            and not self.new_cleared
+            and self.status != CustomerStatus.BLOCKED
+        )
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.status == CustomerStatus.BLOCKED
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.status == CustomerStatus.DELETED
+
+    @property
+    def list_label(self) -> str:
+        """What the Customer lists column shows (M3, L2)."""
+        if self.is_blocked:
+            return "Blocked"
+        if self.list_names:
+            return self.list_names
+        return "New Customers" if self.is_new else "Unassigned"

@@ -1,0 +1,246 @@
+"""A project-local PostgreSQL cluster under ``.var/`` for development and tests.
+
+Standard library only: the Makefile runs it before the virtualenv's packages matter.
+
+    python -m mycustomers.pgcluster start   # initdb on first use, then start (idempotent)
+    python -m mycustomers.pgcluster stop
+    python -m mycustomers.pgcluster status
+    python -m mycustomers.pgcluster url     # the DATABASE_URL to reach it
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE_NAME = "mycustomers"
+SUPERUSER = "postgres"
+# A unix-socket path is limited to 107 bytes including the file name.
+SOCKET_PATH_LIMIT = 107 - len("/.s.PGSQL.5432")
+UNPRIVILEGED_USER = "postgres"
+
+
+class ClusterError(RuntimeError):
+    """Something the operator must fix; the message says what."""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    base: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.base / "pgdata"
+
+    @property
+    def log_file(self) -> Path:
+        return self.base / "postgres.log"
+
+    @property
+    def socket_dir(self) -> Path:
+        preferred = self.base / "run"
+        if len(str(preferred)) <= SOCKET_PATH_LIMIT:
+            return preferred
+        # Deep checkout: keep the socket in a short, per-checkout directory under /tmp.
+        digest = hashlib.sha1(str(self.base).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"mycustomers-{digest}"
+
+    @property
+    def url(self) -> str:
+        return (
+            f"postgres://{SUPERUSER}@/{DATABASE_NAME}?host={quote(str(self.socket_dir), safe='')}"
+        )
+
+    def is_initialised(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def is_running(self) -> bool:
+        if not self.is_initialised():
+            return False
+        result = self._run([self._bin("pg_ctl"), "-D", str(self.data_dir), "status"], check=False)
+        return result.returncode == 0
+
+    def start(self) -> None:
+        if not self.is_initialised():
+            self._initdb()
+        if not self.is_running():
+            self._prepare_dir(self.socket_dir)
+            options = f"-k {self.socket_dir} -c listen_addresses='' -c max_connections=200"
+            self._run(
+                [
+                    self._bin("pg_ctl"),
+                    "-D",
+                    str(self.data_dir),
+                    "-l",
+                    str(self.log_file),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ],
+            )
+        self._ensure_database()
+
+    def stop(self) -> None:
+        if self.is_running():
+            self._run([self._bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _initdb(self) -> None:
+        self._prepare_dir(self.base)
+        self._prepare_dir(self.data_dir)
+        self._run(
+            [
+                self._bin("initdb"),
+                "-D",
+                str(self.data_dir),
+                "-A",
+                "trust",
+                "-U",
+                SUPERUSER,
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
+
+    def _ensure_database(self) -> None:
+        psql = [
+            self._bin("psql"),
+            "-h",
+            str(self.socket_dir),
+            "-U",
+            SUPERUSER,
+            "-d",
+            "postgres",
+            "-tAc",
+        ]
+        exists = self._run([*psql, f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'"])
+        if exists.stdout.strip() != "1":
+            self._run([*psql, f'CREATE DATABASE "{DATABASE_NAME}"'])
+
+    def _prepare_dir(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        if _server_user() is not None:
+            shutil.chown(path, user=UNPRIVILEGED_USER)
+
+    def _run(self, command: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        user = _server_user()
+        if user is not None:
+            command = [
+                "setpriv",
+                f"--reuid={user.pw_uid}",
+                f"--regid={user.pw_gid}",
+                "--clear-groups",
+                *command,
+            ]
+        result = subprocess.run(command, capture_output=True, text=True, cwd="/")
+        if check and result.returncode != 0:
+            tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
+            raise ClusterError(f"{Path(command[-1]).name} failed: " + " / ".join(tail))
+        return result
+
+    def _bin(self, name: str) -> str:
+        return str(find_bin_dir() / name)
+
+
+def _server_user() -> pwd.struct_passwd | None:
+    """PostgreSQL refuses to run as root, so root runs it as an unprivileged user."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(UNPRIVILEGED_USER)
+    except KeyError as exc:
+        raise ClusterError(
+            "Running as root needs a 'postgres' system user to own the local cluster: "
+            "install Debian's postgresql package, or run as an ordinary user, or set DATABASE_URL."
+        ) from exc
+
+
+def find_bin_dir() -> Path:
+    """Where initdb lives: $PG_BIN, `pg_config --bindir`, PATH, or the newest Debian version."""
+    candidates: list[Path] = []
+    if os.environ.get("PG_BIN"):
+        candidates.append(Path(os.environ["PG_BIN"]))
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+        if result.returncode == 0:
+            candidates.append(Path(result.stdout.strip()))
+    on_path = shutil.which("initdb")
+    if on_path:
+        candidates.append(Path(on_path).parent)
+    debian = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    )
+    candidates.extend(reversed(debian))
+    for candidate in candidates:
+        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
+            return candidate
+    raise ClusterError(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found: install them "
+        "(Debian: apt-get install postgresql) or set PG_BIN, or set DATABASE_URL."
+    )
+
+
+def check_traversable(path: Path) -> None:
+    """The server user must be able to reach the data directory through every parent."""
+    user = _server_user()
+    if user is None:
+        return
+    for parent in [*reversed(path.parents), path]:
+        if not parent.exists():
+            break
+        mode = parent.stat().st_mode
+        if not mode & 0o001 and parent.stat().st_uid != user.pw_uid:
+            raise ClusterError(
+                f"{parent} is not traversable by the '{UNPRIVILEGED_USER}' user that runs "
+                f"PostgreSQL as root: `chmod o+x {parent}`, clone elsewhere (e.g. /srv), "
+                "or set DATABASE_URL."
+            )
+
+
+def default_cluster() -> Cluster:
+    return Cluster(base=Path(os.environ.get("MYCUSTOMERS_VAR_DIR", ROOT / ".var")))
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "status"
+    cluster = default_cluster()
+    try:
+        if command == "start":
+            check_traversable(cluster.base)
+            cluster.start()
+            print(f"PostgreSQL running; DATABASE_URL={cluster.url}")
+        elif command == "stop":
+            cluster.stop()
+            print("PostgreSQL stopped")
+        elif command == "status":
+            print("running" if cluster.is_running() else "stopped")
+            return 0 if cluster.is_running() else 3
+        elif command == "url":
+            print(cluster.url)
+        else:
+            print("usage: python -m mycustomers.pgcluster start|stop|status|url", file=sys.stderr)
+            return 2
+    except ClusterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
