@@ -1,0 +1,206 @@
+"""Customer lists (SPEC §6): creating, renaming and deleting lists, and who is in them.
+
+``Customer.list_names`` is a denormalised, sortable copy of each customer's custom list
+names; every function that changes memberships or names refreshes it in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Now
+
+from contacts.activity import log_activity
+from contacts.models import ActivityVerb
+from lists.models import CustomerList, DefaultList, Membership
+from mycustomers.models import Customer, CustomerStatus
+from mycustomers.selection import Selection, selected
+from mycustomers.services import ActionError
+
+MAX_NAME = CustomerList._meta.get_field("name").max_length
+RESERVED_NAMES = {label.casefold() for label in DefaultList.labels}
+
+
+def clean_list_name(*, performer, name: str, exclude: CustomerList | None = None) -> str:
+    """Trimmed name, 1–60 characters, unique per performer ignoring case (L3)."""
+    name = " ".join(name.split())
+    if not name:
+        raise ActionError("Enter a list name.")
+    if len(name) > MAX_NAME:
+        raise ActionError(f"List names can be at most {MAX_NAME} characters.")
+    if name.casefold() in RESERVED_NAMES:
+        raise ActionError(f"“{name}” is one of the default lists; choose another name.")
+    clashes = CustomerList.objects.for_performer(performer).filter(name__iexact=name)
+    if exclude is not None:
+        clashes = clashes.exclude(pk=exclude.pk)
+    if clashes.exists():
+        raise ActionError(f"You already have a list called “{name}”.")
+    return name
+
+
+def create_list(*, performer, name: str) -> CustomerList:
+    name = clean_list_name(performer=performer, name=name)
+    try:
+        with transaction.atomic():
+            return CustomerList.objects.create(performer=performer, name=name)
+    except IntegrityError as exc:  # a concurrent create won the race
+        raise ActionError(f"You already have a list called “{name}”.") from exc
+
+
+def rename_list(*, performer, customer_list: CustomerList, name: str) -> CustomerList:
+    name = clean_list_name(performer=performer, name=name, exclude=customer_list)
+    with transaction.atomic():
+        CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).update(name=name)
+        customer_list.name = name
+        with selected(_members(performer, customer_list)) as selection:
+            refresh_list_names(selection)
+    return customer_list
+
+
+def delete_list(*, performer, customer_list: CustomerList) -> int:
+    """Delete a list, never its customers; members left in no list fall back to New
+    Customers or Unassigned by the L2 rules (L6). Returns how many members it had."""
+    with transaction.atomic(), selected(_members(performer, customer_list)) as selection:
+        name = customer_list.name
+        CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).delete()
+        refresh_list_names(selection)
+        log_activity(
+            performer=performer,
+            customer_ids_sql=selection.sql,
+            verb=ActivityVerb.LISTS_CHANGED,
+            detail=f"List “{name}” deleted",
+        )
+        return selection.count
+
+
+def set_customer_lists(*, performer, customers: QuerySet, lists: Sequence[CustomerList]) -> int:
+    """Make ``lists`` exactly the customers' custom lists (A6: replace, not add).
+
+    Assigning ends the "new" badge, and moves blocked customers out of Blocked, since
+    Blocked excludes every other list (L4). Returns how many customers were assigned.
+    """
+    list_ids = _own_list_ids(performer, lists)
+    with (
+        transaction.atomic(),
+        selected(
+            customers.filter(performer=performer).exclude(status=CustomerStatus.DELETED)
+        ) as selection,
+    ):
+        Membership.objects.filter(performer=performer, customer__in=selection.ids()).exclude(
+            customer_list__in=list_ids
+        ).delete()
+        _insert_memberships(performer, selection, list_ids)
+        # Blocked excludes every other list: assigning takes them out of Blocked.
+        log_activity(
+            performer=performer,
+            customer_ids_sql=f"SELECT id FROM {Customer._meta.db_table} "
+            f"WHERE id IN ({selection.sql}) AND status = '{CustomerStatus.BLOCKED}'",
+            verb=ActivityVerb.UNBLOCKED,
+        )
+        Customer.objects.filter(pk__in=selection.ids(), status=CustomerStatus.BLOCKED).update(
+            status=CustomerStatus.ACTIVE, status_changed_at=Now()
+        )
+        Customer.objects.filter(pk__in=selection.ids()).update(new_cleared=True)
+        refresh_list_names(selection)
+        names = ", ".join(lst.name for lst in sorted(lists, key=lambda x: x.name.casefold()))
+        log_activity(
+            performer=performer,
+            customer_ids_sql=selection.sql,
+            verb=ActivityVerb.LISTS_CHANGED,
+            detail=f"Lists set to: {names}" if names else "Removed from all lists",
+        )
+        return selection.count
+
+
+def add_to_list(*, performer, customer_list: CustomerList, customers: QuerySet) -> int:
+    """Add customers to one list, keeping their other lists. Blocked and deleted customers
+    are left out (the caller reports them). Returns how many were newly added."""
+    list_ids = _own_list_ids(performer, [customer_list])
+    candidates = customers.filter(performer=performer, status=CustomerStatus.ACTIVE).exclude(
+        memberships__customer_list=customer_list
+    )
+    with transaction.atomic(), selected(candidates) as selection:
+        _insert_memberships(performer, selection, list_ids)
+        Customer.objects.filter(pk__in=selection.ids()).update(new_cleared=True)
+        refresh_list_names(selection)
+        log_activity(
+            performer=performer,
+            customer_ids_sql=selection.sql,
+            verb=ActivityVerb.LISTS_CHANGED,
+            detail=f"Added to “{customer_list.name}”",
+        )
+        return selection.count
+
+
+def remove_from_list(*, performer, customer_list: CustomerList, customers: QuerySet) -> int:
+    """Take customers out of one list; those left in none become Unassigned (L2)."""
+    with (
+        transaction.atomic(),
+        selected(
+            customers.filter(performer=performer, memberships__customer_list=customer_list)
+        ) as selection,
+    ):
+        Membership.objects.filter(
+            performer=performer, customer_list=customer_list, customer__in=selection.ids()
+        ).delete()
+        refresh_list_names(selection)
+        log_activity(
+            performer=performer,
+            customer_ids_sql=selection.sql,
+            verb=ActivityVerb.LISTS_CHANGED,
+            detail=f"Removed from “{customer_list.name}”",
+        )
+        return selection.count
+
+
+def refresh_list_names(selection: Selection) -> None:
+    """Recompute ``list_names`` (sorted, case-insensitive, ", "-joined) for a selection."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {Customer._meta.db_table} c SET list_names = coalesce((
+                SELECT string_agg(l.name, ', ' ORDER BY lower(l.name), l.name)
+                FROM {Membership._meta.db_table} m
+                JOIN {CustomerList._meta.db_table} l ON l.id = m.customer_list_id
+                WHERE m.customer_id = c.id
+            ), '')
+            WHERE c.id IN ({selection.sql})
+            """
+        )
+
+
+def _members(performer, customer_list: CustomerList) -> QuerySet:
+    return Customer.objects.for_performer(performer).filter(
+        memberships__customer_list=customer_list
+    )
+
+
+def _own_list_ids(performer, lists: Sequence[CustomerList]) -> list[int]:
+    ids = [lst.pk for lst in lists]
+    owned = set(
+        CustomerList.objects.for_performer(performer)
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
+    )
+    if owned != set(ids):
+        raise ActionError("That list does not exist.")
+    return ids
+
+
+def _insert_memberships(performer, selection: Selection, list_ids: list[int]) -> None:
+    if not list_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Membership._meta.db_table}
+                (performer_id, customer_list_id, customer_id, added_at)
+            SELECT %s, list_id, s.id, now()
+            FROM ({selection.sql}) s CROSS JOIN unnest(%s::bigint[]) AS list_id
+            ON CONFLICT (customer_list_id, customer_id) DO NOTHING
+            """,
+            [performer.pk, list_ids],
+        )

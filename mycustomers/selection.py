@@ -1,0 +1,47 @@
+"""Materialise a selection of customers once, so that a multi-statement action applies to
+exactly the rows that matched when it started (blocking the "visible" customers must not
+change which rows the next statement sees), with a constant number of queries."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+
+_names = itertools.count()
+
+
+@dataclass(frozen=True)
+class Selection:
+    table: str
+    count: int
+
+    def ids(self) -> RawSQL:
+        """For ``pk__in=selection.ids()`` in ORM queries."""
+        return RawSQL(f"SELECT id FROM {self.table}", [])
+
+    @property
+    def sql(self) -> str:
+        """For raw SQL: ``WHERE customer_id IN ({selection.sql})``."""
+        return f"SELECT id FROM {self.table}"
+
+
+@contextmanager
+def selected(customers: QuerySet) -> Iterator[Selection]:
+    """Copy the ids of ``customers`` into a temporary table for the enclosing transaction."""
+    table = f"selection_{next(_names)}"
+    sql, params = customers.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} (id) ON COMMIT DROP AS {sql}", params)
+        count = cursor.rowcount
+        cursor.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (id)")
+    try:
+        yield Selection(table=table, count=count)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")

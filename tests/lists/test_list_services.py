@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import pytest
+
+from contacts.models import Activity, ActivityVerb
+from lists.models import CustomerList, Membership
+from lists.services import (
+    add_to_list,
+    create_list,
+    delete_list,
+    remove_from_list,
+    rename_list,
+    set_customer_lists,
+)
+from mycustomers.models import Customer, CustomerStatus
+from mycustomers.services import ActionError, block_customers
+from tests.factories import add_event, make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def named(performer, *names):
+    return Customer.objects.for_performer(performer).filter(member_name__in=names)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("", "Enter a list name"),
+        ("   ", "Enter a list name"),
+        ("x" * 61, "at most 60"),
+        ("Blocked", "default lists"),
+        ("new customers", "default lists"),
+    ],
+)
+def test_bad_list_names_are_refused(owner, bad, message):
+    with pytest.raises(ActionError, match=message):
+        create_list(performer=owner, name=bad)
+
+
+def test_list_names_are_unique_per_performer_ignoring_case(owner, colleague):
+    create_list(performer=owner, name="VIP")
+    with pytest.raises(ActionError, match="already have"):
+        create_list(performer=owner, name="vip")
+    assert create_list(performer=colleague, name="vip").name == "vip"
+
+
+def test_names_are_trimmed_and_inner_spaces_collapsed(owner):
+    assert create_list(performer=owner, name="  Big   spenders ").name == "Big spenders"
+
+
+def test_assign_replaces_lists_and_keeps_a_list_only_when_ticked(owner):
+    a, b, c = (create_list(performer=owner, name=n) for n in ("Alpha", "beta", "Gamma"))
+    make_customer(owner, "alice")
+    set_customer_lists(performer=owner, customers=named(owner, "alice"), lists=[a, b])
+    set_customer_lists(performer=owner, customers=named(owner, "alice"), lists=[b, c])
+    alice = Customer.objects.get(member_name="alice")
+    assert set(
+        Membership.objects.filter(customer=alice).values_list("customer_list__name", flat=True)
+    ) == {"beta", "Gamma"}
+    assert alice.list_names == "beta, Gamma"
+
+
+def test_assigning_clears_the_new_badge(owner):
+    alice = add_event(owner, "alice")
+    assert alice.is_new
+    set_customer_lists(performer=owner, customers=named(owner, "alice"), lists=[])
+    alice.refresh_from_db()
+    assert not alice.is_new
+    assert alice.list_label == "Unassigned"
+
+
+def test_assigning_a_blocked_customer_takes_them_out_of_blocked(owner):
+    vip = create_list(performer=owner, name="VIP")
+    make_customer(owner, "alice")
+    block_customers(performer=owner, customers=named(owner, "alice"))
+    set_customer_lists(performer=owner, customers=named(owner, "alice"), lists=[vip])
+    alice = Customer.objects.get(member_name="alice")
+    assert alice.status == CustomerStatus.ACTIVE
+    assert alice.list_names == "VIP"
+    assert Activity.objects.filter(customer=alice, verb=ActivityVerb.UNBLOCKED).count() == 1
+
+
+def test_assigning_another_performers_list_is_refused(owner, colleague):
+    theirs = create_list(performer=colleague, name="Theirs")
+    make_customer(owner, "alice")
+    with pytest.raises(ActionError):
+        set_customer_lists(performer=owner, customers=named(owner, "alice"), lists=[theirs])
+    assert not Membership.objects.exists()
+
+
+def test_renaming_a_list_updates_its_members_sortable_names(owner):
+    vip = create_list(performer=owner, name="VIP")
+    make_customer(owner, "alice")
+    set_customer_lists(performer=owner, customers=named(owner, "alice"), lists=[vip])
+    rename_list(performer=owner, customer_list=vip, name="Aces")
+    assert Customer.objects.get(member_name="alice").list_names == "Aces"
+
+
+def test_deleting_a_list_keeps_customers_and_they_fall_back(owner):
+    vip = create_list(performer=owner, name="VIP")
+    old = make_customer(owner, "alice")
+    set_customer_lists(performer=owner, customers=named(owner, "alice"), lists=[vip])
+    assert delete_list(performer=owner, customer_list=vip) == 1
+    old.refresh_from_db()
+    assert old.list_label == "Unassigned"
+    assert not CustomerList.objects.exists()
+
+
+def test_add_and_remove_members_keep_other_lists(owner):
+    vip, fans = create_list(performer=owner, name="VIP"), create_list(performer=owner, name="Fans")
+    make_customer(owner, "alice")
+    make_customer(owner, "bob")
+    set_customer_lists(performer=owner, customers=named(owner, "alice"), lists=[fans])
+    assert (
+        add_to_list(performer=owner, customer_list=vip, customers=named(owner, "alice", "bob")) == 2
+    )
+    assert Customer.objects.get(member_name="alice").list_names == "Fans, VIP"
+    assert (
+        remove_from_list(performer=owner, customer_list=vip, customers=named(owner, "alice")) == 1
+    )
+    assert Customer.objects.get(member_name="alice").list_names == "Fans"
+    assert Customer.objects.get(member_name="bob").list_names == "VIP"
+
+
+def test_blocked_customers_are_not_added_to_lists(owner):
+    vip = create_list(performer=owner, name="VIP")
+    make_customer(owner, "alice")
+    block_customers(performer=owner, customers=named(owner, "alice"))
+    assert add_to_list(performer=owner, customer_list=vip, customers=named(owner, "alice")) == 0
