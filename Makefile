@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= mycustomers.settings.dev
 
-.PHONY: run test install db db-stop lint format migrations-check check-deploy clean
+.PHONY: run test install db db-stop lint format migrations-check check-deploy backup restore clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11 (or newer)")'
@@ -48,6 +48,16 @@ check-deploy: install
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-check-deploy-only-$$(printf '%060d' 0)x7Qz} \
 	DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-customers.example.com} \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+BACKUP ?= .var/backups/mycustomers-$(shell date +%Y%m%d-%H%M%S).dump
+
+backup: db
+	@mkdir -p $(dir $(BACKUP))
+	$(PY) -m mycustomers.backup backup $(BACKUP)
+
+restore: db
+	@test -n "$(FILE)" || (echo "usage: make restore FILE=path/to/backup.dump" && exit 2)
+	$(PY) -m mycustomers.backup restore $(FILE)
 
 clean: db-stop
 	rm -rf $(VENV) .var

@@ -12,3 +12,7 @@ AXES_ENABLED = False
 DATABASES["default"]["TEST"] = {  # noqa: F405
     "NAME": "test_mycustomers" + os.environ.get("TEST_DB_SUFFIX", "")
 }
+# Static files come straight from the app folders (no collectstatic outside production).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
