@@ -76,6 +76,46 @@ class CustomerQuerySet(models.QuerySet):
     def not_new(self, now=None) -> CustomerQuerySet:
         return self.exclude(pk__in=self.new(now).values("pk"))
 
+    def in_default_list(self, key: str, now=None) -> CustomerQuerySet:
+        """Members of a default list (L1, L2); ``key`` is a ``lists.models.DefaultList`` value."""
+        return self.filter(default_list_q(key, now))
+
+    def default_list_counts(self, now=None) -> dict[str, int]:
+        """Member count of every default list in one query, plus ``affiliate_any``: whether
+        any customer ever joined through the affiliate link (the list shows from then on)."""
+        now = now or timezone.now()
+        return self.aggregate(
+            **{key: models.Count("pk", filter=default_list_q(key, now)) for key in DEFAULT_LISTS},
+            affiliate_any=models.Count("pk", filter=models.Q(affiliate_referral=True)),
+        )
+
+
+# Default lists are derived from customer state, never stored. The keys are the values of
+# lists.models.DefaultList (which imports this module, hence plain strings here).
+DEFAULT_LISTS = ("new", "unassigned", "blocked", "affiliate")
+
+
+def default_list_q(key: str, now=None) -> models.Q:
+    since = new_since(now)
+    active = models.Q(status=CustomerStatus.ACTIVE)
+    is_new = models.Q(first_contact__gte=since, new_cleared=False)
+    in_no_list = models.Q(list_names="")
+    if key == "new":
+        return active & is_new & in_no_list
+    if key == "unassigned":
+        # Spelled out rather than ~is_new: NOT (NULL >= x) would drop never-contacted rows.
+        not_new = (
+            models.Q(first_contact__isnull=True)
+            | models.Q(first_contact__lt=since)
+            | models.Q(new_cleared=True)
+        )
+        return active & not_new & in_no_list
+    if key == "blocked":
+        return models.Q(status=CustomerStatus.BLOCKED)
+    if key == "affiliate":
+        return active & models.Q(affiliate_referral=True)
+    raise ValueError(f"Unknown default list {key!r}")
+
 
 def new_since(now=None):
     days = settings.MYCUSTOMERS["NEW_CUSTOMER_DAYS"]
