@@ -6,7 +6,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from mycustomers.models import Customer
+from mycustomers.models import Customer, CustomerStatus
 
 
 class DefaultList(models.TextChoices):
@@ -21,6 +21,16 @@ class DefaultList(models.TextChoices):
 class CustomerListQuerySet(models.QuerySet):
     def for_performer(self, performer):
         return self.filter(performer=performer)
+
+    def with_member_counts(self):
+        """``member_count``: members still in My Customers. Blocked customers are in no custom
+        list and deleted ones count nowhere. One grouped query whatever the number of lists."""
+        return self.annotate(
+            member_count=models.Count(
+                "memberships",
+                filter=models.Q(memberships__customer__status=CustomerStatus.ACTIVE),
+            )
+        )
 
 
 class CustomerList(models.Model):

@@ -52,11 +52,18 @@ def create_list(*, performer, name: str) -> CustomerList:
 
 def rename_list(*, performer, customer_list: CustomerList, name: str) -> CustomerList:
     name = clean_list_name(performer=performer, name=name, exclude=customer_list)
+    old_name = customer_list.name
     with transaction.atomic():
         CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).update(name=name)
         customer_list.name = name
         with selected(_members(performer, customer_list)) as selection:
             refresh_list_names(selection)
+            log_activity(
+                performer=performer,
+                customer_ids_sql=selection.sql,
+                verb=ActivityVerb.LISTS_CHANGED,
+                detail=f"List “{old_name}” renamed to “{name}”",
+            )
     return customer_list
 
 
