@@ -3,8 +3,10 @@ constant number of statements whatever the selection's size) and logs the activi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -13,7 +15,7 @@ from django.db.models.functions import Greatest, Now
 from contacts.activity import log_activity
 from contacts.models import Activity, ActivityVerb
 from lists.models import Membership
-from mycustomers.models import Customer, CustomerStatus
+from mycustomers.models import Customer, CustomerStatus, FollowUpStatus
 from mycustomers.selection import selected
 
 
@@ -124,3 +126,109 @@ def dismiss_missed_call(*, performer, customer: Customer) -> bool:
                 performer=performer, customer=customer, verb=ActivityVerb.MISSED_CALL_DISMISSED
             )
     return bool(dismissed)
+
+
+# --- One customer's own state, edited from the detail page (SPEC D1, D4, D8) -------------
+
+MAX_NICKNAME = Customer._meta.get_field("nickname").max_length
+
+
+def set_nickname(*, performer, customer: Customer, nickname: str) -> bool:
+    """Set (or clear, with "") the performer's nickname for a customer. Returns whether it
+    changed; an unchanged nickname logs nothing."""
+    nickname = " ".join(nickname.split())
+    if len(nickname) > MAX_NICKNAME:
+        raise ActionError(f"Nicknames can be at most {MAX_NICKNAME} characters.")
+    with transaction.atomic():
+        old = _locked(performer, customer).nickname
+        if old == nickname:
+            return False
+        Customer.objects.filter(pk=customer.pk).update(nickname=nickname)
+        customer.nickname = nickname
+        if not nickname:
+            detail = f"Cleared (was “{old}”)"
+        elif old:
+            detail = f"“{old}” → “{nickname}”"
+        else:
+            detail = f"“{nickname}”"
+        Activity.objects.create(
+            performer=performer,
+            customer=customer,
+            verb=ActivityVerb.NICKNAME_CHANGED,
+            detail=detail,
+        )
+        return True
+
+
+def set_follow_up(*, performer, customer: Customer, follow_up: str) -> bool:
+    """Set the follow-up (call) status (D8). Returns whether it changed."""
+    if follow_up not in FollowUpStatus.values:
+        raise ActionError("Choose one of the follow-up statuses.")
+    with transaction.atomic():
+        if _locked(performer, customer).follow_up == follow_up:
+            return False
+        Customer.objects.filter(pk=customer.pk).update(follow_up=follow_up)
+        customer.follow_up = follow_up
+        Activity.objects.create(
+            performer=performer,
+            customer=customer,
+            verb=ActivityVerb.FOLLOW_UP_CHANGED,
+            detail=FollowUpStatus(follow_up).label,
+        )
+        return True
+
+
+class ListsChange(Enum):
+    UNCHANGED = "unchanged"
+    LISTS = "lists"
+    BLOCKED = "blocked"
+    UNBLOCKED = "unblocked"
+
+
+def change_customer_lists(
+    *, performer, customer: Customer, lists: Sequence, blocked: bool
+) -> ListsChange:
+    """The detail page's lists control (D4): block, unblock, or make ``lists`` exactly the
+    customer's custom lists. Blocked excludes every other list (L4)."""
+    # lists.services imports this module (for ActionError): import it here, not at the top.
+    from lists.services import set_customer_lists
+
+    if blocked and lists:
+        raise ActionError(
+            "A blocked customer can't be in other lists: untick Blocked or the lists."
+        )
+    one = Customer.objects.for_performer(performer).filter(pk=customer.pk)
+    with transaction.atomic():
+        current = _locked(performer, customer)
+        if current.status == CustomerStatus.DELETED:
+            raise ActionError("Restore this customer before changing their lists.")
+        if blocked:
+            if current.status == CustomerStatus.BLOCKED:
+                return ListsChange.UNCHANGED
+            block_customers(performer=performer, customers=one)
+            return ListsChange.BLOCKED
+        if current.status == CustomerStatus.BLOCKED and not lists:
+            unblock_customers(performer=performer, customers=one)
+            return ListsChange.UNBLOCKED
+        in_lists = set(
+            Membership.objects.filter(performer=performer, customer=customer).values_list(
+                "customer_list_id", flat=True
+            )
+        )
+        if current.status == CustomerStatus.ACTIVE and in_lists == {lst.pk for lst in lists}:
+            return ListsChange.UNCHANGED
+        set_customer_lists(performer=performer, customers=one, lists=lists)
+        return ListsChange.LISTS
+
+
+def _locked(performer, customer: Customer) -> Customer:
+    """The customer's row, locked for the rest of the transaction (scoped to the performer)."""
+    try:
+        return (
+            Customer.objects.for_performer(performer)
+            .select_for_update()
+            .only("status", "nickname", "follow_up")
+            .get(pk=customer.pk)
+        )
+    except Customer.DoesNotExist as exc:
+        raise ActionError("That customer is not yours.") from exc

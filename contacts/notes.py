@@ -1,0 +1,73 @@
+"""The performer's private notes on a customer (SPEC D6): add, edit, delete, each recorded
+in the activity history (D9)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from contacts.models import Activity, ActivityVerb, Note
+from mycustomers.models import Customer
+from mycustomers.services import ActionError
+
+MAX_NOTE = Note._meta.get_field("body").max_length
+EXCERPT = 80
+
+
+def clean_note_body(body: str) -> str:
+    """Trimmed body, 1–5,000 characters; the same rule the form shows as field errors."""
+    body = body.strip()
+    if not body:
+        raise ActionError("Write something before saving the note.")
+    if len(body) > MAX_NOTE:
+        raise ActionError(
+            f"Notes can be at most {MAX_NOTE:,} characters (this one has {len(body):,})."
+        )
+    return body
+
+
+def add_note(*, performer, customer: Customer, body: str) -> Note:
+    body = clean_note_body(body)
+    _check_owner(performer, customer)
+    with transaction.atomic():
+        note = Note.objects.create(performer=performer, customer=customer, body=body)
+        _log(performer, customer.pk, ActivityVerb.NOTE_ADDED, body)
+    return note
+
+
+def edit_note(*, performer, note: Note, body: str) -> Note:
+    body = clean_note_body(body)
+    _check_owner(performer, note)
+    if body == note.body:
+        return note
+    with transaction.atomic():
+        note.body = body
+        note.updated_at = timezone.now()
+        note.save(update_fields=["body", "updated_at"])
+        _log(performer, note.customer_id, ActivityVerb.NOTE_EDITED, body)
+    return note
+
+
+def delete_note(*, performer, note: Note) -> None:
+    _check_owner(performer, note)
+    with transaction.atomic():
+        deleted, _ = Note.objects.for_performer(performer).filter(pk=note.pk).delete()
+        if deleted:
+            _log(performer, note.customer_id, ActivityVerb.NOTE_DELETED, note.body)
+
+
+def excerpt(text: str, length: int = EXCERPT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def _log(performer, customer_id: int, verb: str, body: str) -> None:
+    Activity.objects.create(
+        performer=performer, customer_id=customer_id, verb=verb, detail=f"“{excerpt(body)}”"
+    )
+
+
+def _check_owner(performer, obj) -> None:
+    # Defence in depth: views fetch through the performer already.
+    if obj.performer_id != performer.pk:
+        raise ActionError("That customer is not yours.")

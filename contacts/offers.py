@@ -1,0 +1,84 @@
+"""Offers a performer sends to one customer (SPEC §2 Offer, D1 Send Offer, D10 Offers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from contacts.models import Activity, ActivityVerb, Offer
+from mycustomers.models import Customer, CustomerStatus
+from mycustomers.services import ActionError
+
+MIN_VALUE = Decimal("0.01")
+MAX_VALUE = Decimal("10000.00")
+MAX_MESSAGE = Offer._meta.get_field("message").max_length
+
+
+@dataclass(frozen=True)
+class OfferTotals:
+    count: int
+    value: Decimal
+
+
+def offer_totals(*, performer, customer: Customer) -> OfferTotals:
+    """Count and total value of every offer sent to the customer, redeemed or not."""
+    totals = (
+        Offer.objects.for_performer(performer)
+        .filter(customer=customer)
+        .aggregate(count=Count("pk"), value=Sum("value"))
+    )
+    return OfferTotals(count=totals["count"], value=totals["value"] or Decimal("0"))
+
+
+def send_offer(
+    *,
+    performer,
+    customer: Customer,
+    value: Decimal,
+    expires_at: datetime | None = None,
+    message: str = "",
+) -> Offer:
+    """Record an offer and log it. Blocked and deleted customers cannot be sent offers."""
+    if not value.is_finite() or not MIN_VALUE <= value <= MAX_VALUE or value != round(value, 2):
+        raise ActionError(
+            f"An offer is worth between ${MIN_VALUE} and ${MAX_VALUE:,} (cents at most)."
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ActionError("An offer must expire in the future.")
+    message = message.strip()
+    if len(message) > MAX_MESSAGE:
+        raise ActionError(f"The message can be at most {MAX_MESSAGE} characters.")
+    with transaction.atomic():
+        # Lock the row: a concurrent block must not slip between the check and the insert.
+        status = (
+            Customer.objects.for_performer(performer)
+            .select_for_update()
+            .filter(pk=customer.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status is None:
+            raise ActionError("That customer is not yours.")
+        if status == CustomerStatus.BLOCKED:
+            raise ActionError("You can't send offers to a blocked customer. Unblock them first.")
+        if status == CustomerStatus.DELETED:
+            raise ActionError("You can't send offers to a deleted customer. Restore them first.")
+        offer = Offer.objects.create(
+            performer=performer,
+            customer=customer,
+            value=value,
+            expires_at=expires_at,
+            message=message,
+        )
+        detail = f"${value:,.2f}"
+        if expires_at is not None:
+            detail += f", expires {timezone.localdate(expires_at):%b %-d, %Y}"
+        Activity.objects.create(
+            performer=performer, customer=customer, verb=ActivityVerb.OFFER_SENT, detail=detail
+        )
+    return offer
