@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Collate, Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -76,6 +76,71 @@ class CustomerQuerySet(models.QuerySet):
     def not_new(self, now=None) -> CustomerQuerySet:
         return self.exclude(pk__in=self.new(now).values("pk"))
 
+    # The main view's filters (M8-M10) and sort (M4). Each is served by an index below.
+
+    def search(self, text: str) -> CustomerQuerySet:
+        """All or part of the member name or nickname, ignoring case (M8).
+
+        ``icontains`` compiles to ``UPPER(col::text) LIKE UPPER('%text%')``, which is exactly
+        the expression of the trigram indexes customer_name_trgm / customer_nick_trgm.
+        """
+        if not text:
+            return self
+        return self.filter(
+            models.Q(member_name__icontains=text) | models.Q(nickname__icontains=text)
+        )
+
+    def starting_with(self, initial: str) -> CustomerQuerySet:
+        """Member names starting with a letter or digit, ignoring case; "#" is any digit (M9).
+
+        A range on the sort key of cust_vis_name_ci rather than LIKE 'B%' or LEFT(): the
+        index serves it, and COLLATE "C" makes the range exact whatever the database locale.
+        """
+        if not initial:
+            return self
+        low, high = ("0", "9") if initial == "#" else (initial.upper(), initial.upper())
+        return self.alias(name_key=NAME_SORT).filter(
+            name_key__gte=low, name_key__lt=chr(ord(high) + 1)
+        )
+
+    def in_list(self, key: str | int | None) -> CustomerQuerySet:
+        """The rows of one "Display list" choice (M10): no key means every visible customer,
+        a ``DefaultList`` value its derived members, anything else a custom list's id."""
+        if not key:
+            return self.visible()
+        if key in DEFAULT_LISTS:
+            return self.in_default_list(key)
+        from lists.models import Membership  # lists.models imports this module
+
+        # EXISTS rather than a join: no duplicates, so no DISTINCT in the count or the page.
+        # Matching the membership's performer too keeps the lookup inside one tenant.
+        members = Membership.objects.filter(
+            performer=models.OuterRef("performer"),
+            customer=models.OuterRef("pk"),
+            customer_list=int(key),
+        )
+        return self.visible().filter(models.Exists(members))
+
+    def sorted_by(self, key: str, *, descending: bool = False) -> CustomerQuerySet:
+        """Order by a main-view column key (``SORT_EXPRESSIONS``), ties broken by member name.
+
+        Member names are unique per performer (one customer per member, member names are
+        unique), so the order is total and pages never repeat or skip a row. Descending is
+        the exact mirror of ascending (ties too: member name Z-A), which is a backward scan
+        of the same index. A customer with no contact yet counts as the oldest: last in
+        "most recent first", first in "oldest first".
+        """
+        expression = SORT_EXPRESSIONS[key]
+        if descending:
+            return self.order_by(
+                expression.desc(nulls_last=True) if key in NULLABLE_SORTS else expression.desc(),
+                models.F("member_name").desc(),
+            )
+        return self.order_by(
+            expression.asc(nulls_first=True) if key in NULLABLE_SORTS else expression.asc(),
+            models.F("member_name").asc(),
+        )
+
     def in_default_list(self, key: str, now=None) -> CustomerQuerySet:
         """Members of a default list (L1, L2); ``key`` is a ``lists.models.DefaultList`` value."""
         return self.filter(default_list_q(key, now))
@@ -133,11 +198,47 @@ COUNTER_FIELDS = (
 )
 
 
+# Sort keys of the main view's columns (M4), by column key. Names and list names sort
+# ignoring case (upper-cased, code-point order); contact types sort by their label, not
+# their code ("Missed Call" among the M's). Each expression is the second column of a
+# partial index in Customer.Meta, which the query must repeat exactly to use it.
+NAME_SORT = Collate(Upper("member_name"), "C")
+LISTS_SORT = Collate(Upper("list_names"), "C")
+CONTACT_TYPE_SORT = models.Case(
+    *(
+        models.When(last_contact_type=code, then=models.Value(rank))
+        for rank, (code, _label) in enumerate(
+            sorted(ContactType.choices, key=lambda choice: str(choice[1]).casefold()), start=1
+        )
+    ),
+    default=models.Value(0),  # no contact yet
+)
+SORT_EXPRESSIONS = {
+    "customer": NAME_SORT,
+    **{field: models.F(field) for field in COUNTER_FIELDS},
+    "earnings": models.F("earnings"),
+    "last_contact": models.F("last_contact"),
+    "contact_type": CONTACT_TYPE_SORT,
+    "lists": LISTS_SORT,
+}
+NULLABLE_SORTS = {"last_contact"}
+
+
 def _sort_index(field: str) -> models.Index:
     """Main-view sort index: tenant first, only visible rows, member name breaks ties."""
     return models.Index(
         fields=["performer", field, "member_name"],
         name=f"cust_vis_{field}",
+        condition=models.Q(status=CustomerStatus.ACTIVE),
+    )
+
+
+def _sort_expression_index(name: str, expression) -> models.Index:
+    return models.Index(
+        models.F("performer"),
+        expression,
+        models.F("member_name"),
+        name=name,
         condition=models.Q(status=CustomerStatus.ACTIVE),
     )
 
@@ -201,10 +302,21 @@ class Customer(models.Model):
             models.UniqueConstraint("performer", "member", name="customer_unique_member"),
         ]
         indexes = [
-            *(_sort_index(f) for f in (*COUNTER_FIELDS, "earnings", "last_contact")),
+            *(_sort_index(f) for f in (*COUNTER_FIELDS, "earnings")),
             _sort_index("member_name"),
-            _sort_index("last_contact_type"),
-            _sort_index("list_names"),
+            _sort_expression_index("cust_vis_name_ci", NAME_SORT),
+            # NULLS FIRST: "no contact yet" is the oldest (see CustomerQuerySet.sorted_by).
+            _sort_expression_index(
+                "cust_vis_last_contact_nf", models.F("last_contact").asc(nulls_first=True)
+            ),
+            _sort_expression_index("cust_vis_contact_type", CONTACT_TYPE_SORT),
+            _sort_expression_index("cust_vis_lists_ci", LISTS_SORT),
+            # The Affiliate Referral list shows once one such customer exists (L1).
+            models.Index(
+                fields=["performer"],
+                name="customer_affiliate_idx",
+                condition=models.Q(affiliate_referral=True),
+            ),
             models.Index(fields=["performer", "status", "member_name"], name="customer_status_idx"),
             GinIndex(OpClass(Upper("member_name"), name="gin_trgm_ops"), name="customer_name_trgm"),
             GinIndex(OpClass(Upper("nickname"), name="gin_trgm_ops"), name="customer_nick_trgm"),
