@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= mycustomers.settings.dev
 
-.PHONY: run test install db db-stop lint format migrations-check check-deploy backup restore clean
+.PHONY: run test install db db-stop lint format migrations-check check-deploy backup restore bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11 (or newer)")'
@@ -48,6 +48,14 @@ check-deploy: install
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-check-deploy-only-$$(printf '%060d' 0)x7Qz} \
 	DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-customers.example.com} \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+# Benchmarks run in their own database on the local cluster, never in the dev one.
+BENCH_DATABASE_URL ?= $(shell $(PY) -m mycustomers.pgcluster url mycustomers_bench 2>/dev/null)
+
+bench: db
+	@$(PY) -m mycustomers.pgcluster createdb mycustomers_bench >/dev/null
+	DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) manage.py migrate --noinput
+	DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) manage.py bench $(BENCH_ARGS)
 
 BACKUP ?= .var/backups/mycustomers-$(shell date +%Y%m%d-%H%M%S).dump
 

@@ -6,6 +6,7 @@ Standard library only: the Makefile runs it before the virtualenv's packages mat
     python -m mycustomers.pgcluster stop
     python -m mycustomers.pgcluster status
     python -m mycustomers.pgcluster url     # the DATABASE_URL to reach it
+    python -m mycustomers.pgcluster createdb NAME   # another database (e.g. for benchmarks)
 """
 
 from __future__ import annotations
@@ -56,9 +57,10 @@ class Cluster:
 
     @property
     def url(self) -> str:
-        return (
-            f"postgres://{SUPERUSER}@/{DATABASE_NAME}?host={quote(str(self.socket_dir), safe='')}"
-        )
+        return self.url_for(DATABASE_NAME)
+
+    def url_for(self, database: str) -> str:
+        return f"postgres://{SUPERUSER}@/{database}?host={quote(str(self.socket_dir), safe='')}"
 
     def is_initialised(self) -> bool:
         return (self.data_dir / "PG_VERSION").exists()
@@ -90,7 +92,7 @@ class Cluster:
                     "start",
                 ],
             )
-        self._ensure_database()
+        self.ensure_database(DATABASE_NAME)
 
     def stop(self) -> None:
         if self.is_running():
@@ -116,7 +118,9 @@ class Cluster:
             ]
         )
 
-    def _ensure_database(self) -> None:
+    def ensure_database(self, name: str) -> None:
+        if not name.replace("_", "").isalnum():
+            raise ClusterError(f"unusable database name {name!r}")
         psql = [
             self._bin("psql"),
             "-h",
@@ -127,9 +131,9 @@ class Cluster:
             "postgres",
             "-tAc",
         ]
-        exists = self._run([*psql, f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'"])
+        exists = self._run([*psql, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"])
         if exists.stdout.strip() != "1":
-            self._run([*psql, f'CREATE DATABASE "{DATABASE_NAME}"'])
+            self._run([*psql, f'CREATE DATABASE "{name}"'])
 
     def _prepare_dir(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
@@ -232,9 +236,16 @@ def main(argv: list[str]) -> int:
             print("running" if cluster.is_running() else "stopped")
             return 0 if cluster.is_running() else 3
         elif command == "url":
-            print(cluster.url)
+            print(cluster.url_for(argv[2]) if len(argv) > 2 else cluster.url)
+        elif command == "createdb" and len(argv) > 2:
+            cluster.start()
+            cluster.ensure_database(argv[2])
+            print(cluster.url_for(argv[2]))
         else:
-            print("usage: python -m mycustomers.pgcluster start|stop|status|url", file=sys.stderr)
+            print(
+                "usage: python -m mycustomers.pgcluster start|stop|status|url [DB]|createdb DB",
+                file=sys.stderr,
+            )
             return 2
     except ClusterError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,0 +1,398 @@
+"""The benchmark behind ``manage.py bench`` (issue 8): real request paths, measured.
+
+Pages go through the whole Django stack in-process (test client, logged in), so "server
+time" is middleware + view + SQL + template rendering, without network. Each page is warmed
+up, then timed ``repeat`` times; we report median and p95 and the SQL query count.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from contacts.mail import send_mail
+from contacts.models import ContactEvent
+from contacts.reconcile import find_drift
+from contacts.services import NewEvent, record_events
+from contacts.types import EFFECTS, ContactType
+from lists.models import CustomerList
+from lists.services import set_customer_lists
+from mycustomers.models import Customer, Performer
+from mycustomers.services import block_customers, delete_customers
+
+SORT_KEYS = [
+    "customer",
+    "live_calls",
+    "recorded_calls",
+    "mail_sent",
+    "mail_received",
+    "goody_bags",
+    "chat_volleys",
+    "feeds",
+    "earnings",
+    "last_contact",
+    "contact_type",
+    "lists",
+]
+
+
+@dataclass
+class Result:
+    group: str
+    name: str
+    median_ms: float
+    p95_ms: float
+    queries: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def timed(fn: Callable[[], object], repeat: int, warmup: int = 2) -> tuple[list[float], int]:
+    for _ in range(warmup):
+        fn()
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    queries = len(captured)
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples, queries
+
+
+class Bench:
+    def __init__(self, *, performer: str, repeat: int, stdout, quick: bool = False):
+        self.username = performer
+        self.repeat = repeat
+        self.out = stdout
+        self.quick = quick
+        self.results: list[Result] = []
+
+    # -- data -----------------------------------------------------------------------------
+
+    def ensure_data(self, *, customers: int, events: int, performers: int, seed: int) -> None:
+        performer = Performer.objects.filter(username=self.username).first()
+        have = Customer.objects.filter(performer=performer).count() if performer else 0
+        if performer and have >= customers * 0.95:
+            self.out.write(f"Reusing {have:,} customers of '{self.username}'.")
+            return
+        self.out.write(
+            f"Seeding {customers:,} customers / {events:,} events for "
+            f"'{self.username}' and {performers:,} other performers…"
+        )
+        start = time.perf_counter()
+        call_command(
+            "seed_demo",
+            performer=self.username,
+            customers=customers,
+            events=events,
+            performers=performers,
+            seed=seed,
+            replace=True,
+        )
+        self.out.write(f"Seeded in {time.perf_counter() - start:.1f} s.")
+
+    @property
+    def performer(self) -> Performer:
+        return Performer.objects.get(username=self.username)
+
+    # -- pages ----------------------------------------------------------------------------
+
+    def record(
+        self, group: str, name: str, samples: list[float], queries: int | None, **extra
+    ) -> None:
+        result = Result(
+            group,
+            name,
+            round(statistics.median(samples), 2),
+            round(percentile(samples, 95), 2),
+            queries,
+            extra,
+        )
+        self.results.append(result)
+        self.out.write(
+            f"  {group:<12} {name:<44} median {result.median_ms:8.2f} ms  "
+            f"p95 {result.p95_ms:8.2f} ms  queries {queries}"
+        )
+
+    def page(self, client: Client, group: str, name: str, url: str) -> None:
+        def get():
+            response = client.get(url)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url} answered {response.status_code}")
+            return response
+
+        samples, queries = timed(get, self.repeat)
+        self.record(group, name, samples, queries, url=url)
+
+    def main_view(self) -> None:
+        client = Client()
+        client.force_login(self.performer)
+        base = reverse("customers:list")
+        total = Customer.objects.for_performer(self.performer).visible().count()
+        sorts = SORT_KEYS if not self.quick else ["last_contact", "earnings"]
+        for per_page in (20, 50):
+            last = max(1, -(-total // per_page))
+            for key in sorts:
+                for sort in (key, f"-{key}"):
+                    self.page(
+                        client,
+                        f"main/{per_page}",
+                        f"sort={sort} page=1",
+                        f"{base}?sort={sort}&per_page={per_page}",
+                    )
+            self.page(
+                client,
+                f"main/{per_page}",
+                f"last page ({last:,})",
+                f"{base}?per_page={per_page}&page={last}",
+            )
+            self.page(
+                client,
+                f"main/{per_page}",
+                "last page, sort=-earnings",
+                f"{base}?per_page={per_page}&page={last}&sort=-earnings",
+            )
+        lists = CustomerList.objects.for_performer(self.performer)
+        biggest = lists.annotate(n=Count("memberships")).order_by("-n").first()
+        filters = {
+            "search 'ann'": "q=ann",
+            "search 'a' (1 char)": "q=a",
+            "letter B": "letter=B",
+            "letter #": "letter=%23",
+            "list new": "list=new",
+            "list unassigned": "list=unassigned",
+            "list blocked": "list=blocked",
+        }
+        if biggest:
+            filters[f"list '{biggest.name}'"] = f"list={biggest.pk}"
+            filters[f"letter M in '{biggest.name}'"] = f"list={biggest.pk}&letter=M"
+        for name, params in filters.items():
+            self.page(client, "filter", name, f"{base}?{params}")
+
+    def detail_pages(self) -> None:
+        client = Client()
+        client.force_login(self.performer)
+        top = (
+            ContactEvent.objects.filter(performer=self.performer)
+            .values("customer_id")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+            .first()
+        )
+        if not top:
+            return
+        pk, events = top["customer_id"], top["n"]
+        for name in ("detail", "history"):
+            self.page(
+                client,
+                "customer",
+                f"{name} ({events:,} events)",
+                reverse(f"customers:{name}", args=[pk]),
+            )
+
+    def baselines(self) -> None:
+        """Our page against (a) a naive per-request aggregate and (b) the admin changelist."""
+        performer = self.performer
+        live_call_types = [c for c, e in EFFECTS.items() if e.counter == "live_calls"]
+
+        def naive():
+            rows = list(
+                Customer.objects.filter(performer=performer)
+                .annotate(
+                    calls=Count("events", filter=Q(events__type__in=live_call_types)),
+                    total=Sum("events__amount"),
+                )
+                .order_by("-calls", "member_name")[:20]
+            )
+            return rows
+
+        samples, queries = timed(naive, max(3, self.repeat // 4), warmup=1)
+        self.record("baseline", "naive annotate(Count) sort=-live_calls", samples, queries)
+
+        admin = Performer.objects.filter(is_superuser=True).first()
+        if admin is None:
+            admin = Performer.objects.create_superuser("bench-admin", password=None)
+        client = Client()
+        client.force_login(admin)
+        url = reverse("admin:mycustomers_customer_changelist")
+        samples, queries = timed(
+            lambda: client.get(f"{url}?performer__id__exact={performer.pk}&o=-1"),
+            max(3, self.repeat // 4),
+            warmup=1,
+        )
+        self.record("baseline", "admin changelist (performer filter)", samples, queries)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def rolled_back(self, name: str, action: Callable[[], object]) -> None:
+        start = time.perf_counter()
+        with transaction.atomic():
+            outcome = action()
+            elapsed = (time.perf_counter() - start) * 1000
+            transaction.set_rollback(True)
+        self.record("action", name, [elapsed], None, outcome=str(outcome))
+
+    def mass_actions(self) -> None:
+        performer = self.performer
+        everyone = Customer.objects.for_performer(performer).visible()
+        lists = list(CustomerList.objects.for_performer(performer)[:2])
+        self.rolled_back(
+            "block all in view", lambda: block_customers(performer=performer, customers=everyone)
+        )
+        self.rolled_back(
+            "delete all in view",
+            lambda: delete_customers(performer=performer, customers=everyone).count,
+        )
+        self.rolled_back(
+            "assign all to 2 lists",
+            lambda: set_customer_lists(performer=performer, customers=everyone, lists=lists),
+        )
+        self.rolled_back(
+            "send mail to all",
+            lambda: (
+                send_mail(
+                    performer=performer, customers=everyone, subject="Bench", body="Hello"
+                ).sent
+            ),
+        )
+
+    def recording(self) -> None:
+        performer = self.performer
+        names = list(
+            Customer.objects.for_performer(performer).values_list("member_name", flat=True)[:5000]
+        )
+        now = datetime.now(UTC)
+
+        def events(n: int, offset: int) -> list[NewEvent]:
+            return [
+                NewEvent(
+                    names[(offset + i) % len(names)],
+                    ContactType.CHAT,
+                    now - timedelta(seconds=offset + i),
+                    Decimal("1.50"),
+                    3,
+                )
+                for i in range(n)
+            ]
+
+        for batch_size, batches in ((1, 300), (1000, 10)):
+            with transaction.atomic():
+                start = time.perf_counter()
+                for b in range(batches):
+                    record_events(performer=performer, events=events(batch_size, b * batch_size))
+                elapsed = time.perf_counter() - start
+                drift = len(list(find_drift([performer.pk]))) if batch_size == 1000 else None
+                transaction.set_rollback(True)
+            rate = batch_size * batches / elapsed
+            self.record(
+                "record",
+                f"batches of {batch_size}",
+                [elapsed * 1000 / batches],
+                None,
+                events_per_s=round(rate),
+                drift=drift,
+            )
+            self.out.write(
+                f"    → {rate:,.0f} events/s" + (f", drift {drift}" if drift is not None else "")
+            )
+
+    def importing(self, rows: int) -> None:
+        run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        username = f"bench-import-{run}"
+        names = [f"bench-import-member-{i}" for i in range(20_000)]
+        types = list(ContactType.values)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "events.csv"
+            base = datetime(2025, 1, 1, tzinfo=UTC)
+            with path.open("w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(
+                    [
+                        "performer",
+                        "member",
+                        "type",
+                        "occurred_at",
+                        "amount",
+                        "quantity",
+                        "reference",
+                        "summary",
+                    ]
+                )
+                for i in range(rows):
+                    writer.writerow(
+                        [
+                            username,
+                            names[i % len(names)],
+                            types[i % len(types)],
+                            (base + timedelta(seconds=i * 7)).isoformat(),
+                            f"{(i % 5000) / 100:.2f}",
+                            1 + i % 3,
+                            f"R{i}",
+                            "",
+                        ]
+                    )
+            start = time.perf_counter()
+            call_command("import_events", str(path), create_performers=True, stdout=io.StringIO())
+            elapsed = time.perf_counter() - start
+        rate = rows / elapsed
+        self.record(
+            "import", f"import_events {rows:,} rows", [elapsed * 1000], None, rows_per_s=round(rate)
+        )
+        self.out.write(f"    → {rate:,.0f} rows/s")
+        performer = Performer.objects.get(username=username)
+        with connection.cursor() as cursor:  # clean up: the events of a throw-away performer
+            for table in (
+                "contacts_activity",
+                "lists_membership",
+                "contacts_contactevent",
+                "mycustomers_customer",
+            ):
+                cursor.execute(f"DELETE FROM {table} WHERE performer_id = %s", [performer.pk])
+        performer.delete()
+
+    # -- report ---------------------------------------------------------------------------
+
+    def write_json(self, path: Path) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            pg_version = cursor.fetchone()[0]
+        payload = {
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {
+                "cores": os.cpu_count(),
+                "python": platform.python_version(),
+                "postgresql": pg_version,
+                "platform": platform.platform(),
+            },
+            "performer": self.username,
+            "customers": Customer.objects.for_performer(self.performer).count(),
+            "events": ContactEvent.objects.filter(performer=self.performer).count(),
+            "results": [asdict(r) for r in self.results],
+        }
+        path.write_text(json.dumps(payload, indent=2))
+        self.out.write(f"Results written to {path}")

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from mycustomers.bench import Bench
+
+PARTS = ("main", "customer", "baseline", "actions", "record", "import")
+
+
+class Command(BaseCommand):
+    help = "Benchmark the real request paths and services on a large data set (see README)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--performer", default="bench")
+        parser.add_argument("--customers", type=int, default=100_000)
+        parser.add_argument("--events", type=int, default=2_000_000)
+        parser.add_argument(
+            "--performers",
+            type=int,
+            default=1_000,
+            help="other, smaller performers seeded beside the main one",
+        )
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--repeat", type=int, default=20, help="timed requests per page")
+        parser.add_argument("--import-rows", type=int, default=1_000_000)
+        parser.add_argument("--only", nargs="*", choices=PARTS, default=list(PARTS))
+        parser.add_argument("--quick", action="store_true", help="two sort columns only")
+        parser.add_argument("--json", default="bench-results.json", help="where to write results")
+
+    def handle(self, *args, **options) -> None:
+        bench = Bench(
+            performer=options["performer"],
+            repeat=options["repeat"],
+            stdout=self.stdout,
+            quick=options["quick"],
+        )
+        bench.ensure_data(
+            customers=options["customers"],
+            events=options["events"],
+            performers=options["performers"],
+            seed=options["seed"],
+        )
+        parts = options["only"]
+        if "main" in parts:
+            self.stdout.write("Main view (per_page 20 and 50):")
+            bench.main_view()
+        if "customer" in parts:
+            self.stdout.write("Customer pages:")
+            bench.detail_pages()
+        if "baseline" in parts:
+            self.stdout.write("Baselines:")
+            bench.baselines()
+        if "actions" in parts:
+            self.stdout.write("Mass actions over every visible customer (rolled back):")
+            bench.mass_actions()
+        if "record" in parts:
+            self.stdout.write("Recording events (rolled back):")
+            bench.recording()
+        if "import" in parts:
+            self.stdout.write("Import:")
+            bench.importing(options["import_rows"])
+        bench.write_json(Path(options["json"]))
