@@ -1,0 +1,190 @@
+"""Forms of the customer-lists pages. They validate against the performer's own lists and
+customers; the services in ``lists.services`` make the changes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.functions import Upper
+
+from lists.models import CustomerList, Membership
+from lists.services import MAX_NAME, clean_list_name
+from mycustomers.models import Customer, CustomerStatus
+from mycustomers.services import ActionError
+
+MAX_NAMES_AT_ONCE = 500
+NAME_SEPARATORS = re.compile(r"[,\r\n]+")
+
+
+def list_members(performer, customer_list: CustomerList) -> QuerySet:
+    """Every member of one list, whatever their status (pages narrow it to visible ones)."""
+    return Customer.objects.for_performer(performer).filter(
+        memberships__customer_list=customer_list
+    )
+
+
+class ListNameForm(forms.Form):
+    """Create or rename: the rules (trimmed, 1–60 characters, unique ignoring case, not a
+    default list's name) are ``clean_list_name``'s, shown as errors on the field."""
+
+    name = forms.CharField(
+        label="List name",
+        help_text=f"Up to {MAX_NAME} characters; each of your lists needs its own name.",
+        error_messages={"required": "Enter a list name."},
+        widget=forms.TextInput(attrs={"maxlength": MAX_NAME, "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, performer, customer_list: CustomerList | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.performer = performer
+        self.customer_list = customer_list
+
+    def clean_name(self) -> str:
+        try:
+            return clean_list_name(
+                performer=self.performer,
+                name=self.cleaned_data["name"],
+                exclude=self.customer_list,
+            )
+        except ActionError as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
+
+
+class ChooseListForm(forms.Form):
+    """The radio buttons and the Rename / Delete buttons of the lists page (seed 002)."""
+
+    list = forms.ModelChoiceField(
+        queryset=CustomerList.objects.none(),
+        error_messages={"required": "Select one of your lists first."},
+    )
+    action = forms.ChoiceField(choices=[("rename", "Rename"), ("delete", "Delete")])
+
+    def __init__(self, *args, performer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["list"].queryset = CustomerList.objects.for_performer(performer)
+
+    @property
+    def is_unknown_list(self) -> bool:
+        return self.has_error("list", "invalid_choice")
+
+
+@dataclass
+class AddReport:
+    """What adding names to a list found, for the message after the redirect."""
+
+    to_add: set[int] = field(default_factory=set)
+    already: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        found = [
+            ("Not your customers", self.unknown),
+            ("Blocked (unblock them first)", self.blocked),
+            ("Deleted from My Customers (restore them first)", self.deleted),
+            ("Already in the list", self.already),
+        ]
+        return [f"{label}: {_some(names)}." for label, names in found if names]
+
+
+def _some(names: list[str], shown: int = 10) -> str:
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown} more"
+
+
+class AddMembersForm(forms.Form):
+    names = forms.CharField(
+        label="Member names",
+        max_length=MAX_NAMES_AT_ONCE * 80,
+        help_text="Separate names with commas or new lines.",
+        error_messages={"required": "Enter at least one member name."},
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+    )
+
+    def __init__(self, *args, performer, customer_list: CustomerList, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.performer = performer
+        self.customer_list = customer_list
+        self.report = AddReport()
+
+    def clean_names(self) -> list[str]:
+        names = list(
+            dict.fromkeys(n.strip() for n in NAME_SEPARATORS.split(self.cleaned_data["names"]))
+        )
+        names = [n for n in names if n]
+        if not names:
+            raise ValidationError("Enter at least one member name.", code="required")
+        if len(names) > MAX_NAMES_AT_ONCE:
+            raise ValidationError(
+                f"Add at most {MAX_NAMES_AT_ONCE} names at a time.", code="too_many"
+            )
+        self.report = self._match(names)
+        return names
+
+    def _match(self, names: list[str]) -> AddReport:
+        """Exact member names first, then a case-insensitive match when it is unambiguous."""
+        customers = Customer.objects.for_performer(self.performer).annotate(
+            in_list=Exists(
+                Membership.objects.filter(customer_list=self.customer_list, customer=OuterRef("pk"))
+            )
+        )
+        fields = ("pk", "member_name", "status", "in_list")
+        found = {
+            row["member_name"]: row
+            for row in customers.filter(member_name__in=names).values(*fields)
+        }
+        missing = [n for n in names if n not in found]
+        if missing:
+            by_upper: dict[str, list[dict]] = {}
+            for row in (
+                customers.annotate(upper_name=Upper("member_name"))
+                .filter(upper_name__in=[n.upper() for n in missing])
+                .values(*fields, "upper_name")
+            ):
+                by_upper.setdefault(row["upper_name"], []).append(row)
+            for name in missing:
+                if len(matches := by_upper.get(name.upper(), [])) == 1:
+                    found[name] = matches[0]
+
+        report, seen = AddReport(), set()
+        for name in names:
+            row = found.get(name)
+            if row is None:
+                report.unknown.append(name)
+                continue
+            if row["pk"] in seen:
+                continue
+            seen.add(row["pk"])
+            shown = row["member_name"]
+            if row["status"] == CustomerStatus.BLOCKED:
+                report.blocked.append(shown)
+            elif row["status"] == CustomerStatus.DELETED:
+                report.deleted.append(shown)
+            elif row["in_list"]:
+                report.already.append(shown)
+            else:
+                report.to_add.add(row["pk"])
+        return report
+
+
+class RemoveMembersForm(forms.Form):
+    """Checked rows of the members table; ids must be this list's members."""
+
+    customers = forms.ModelMultipleChoiceField(
+        queryset=Customer.objects.none(),
+        error_messages={
+            "required": "Select the customers to remove.",
+            "invalid_choice": "Some of the selected customers are not in this list.",
+            "invalid_pk_value": "Some of the selected customers are not in this list.",
+        },
+    )
+
+    def __init__(self, *args, performer, customer_list: CustomerList, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customers"].queryset = list_members(performer, customer_list).only("pk")
