@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
@@ -57,6 +58,11 @@ class OwnListMixin(LoginRequiredMixin):
             CustomerList.objects.for_performer(self.request.user), pk=self.kwargs["pk"]
         )
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            _ = self.customer_list  # 404 before anything else, a 405 included
+        return super().dispatch(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(customer_list=self.customer_list, **kwargs)
 
@@ -77,7 +83,10 @@ class ListIndexView(LoginRequiredMixin, TemplateView):
         ]
         return super().get_context_data(
             default_lists=default_lists,
-            custom_lists=CustomerList.objects.for_performer(performer).with_member_counts(),
+            # Meta.ordering does not apply to a grouped query: order explicitly.
+            custom_lists=CustomerList.objects.for_performer(performer)
+            .with_member_counts()
+            .order_by(Lower("name"), "name"),
             create_form=ListNameForm(performer=performer),
             **kwargs,
         )

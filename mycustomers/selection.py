@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -35,7 +36,10 @@ class Selection:
 def selected(customers: QuerySet) -> Iterator[Selection]:
     """Copy the ids of ``customers`` into a temporary table for the enclosing transaction."""
     table = f"selection_{next(_names)}"
-    sql, params = customers.order_by().values("pk").query.sql_with_params()
+    try:
+        sql, params = customers.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # e.g. pk__in=[]: Django knows no row can match
+        sql, params = "SELECT NULL::bigint AS id WHERE false", []
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE {table} (id) ON COMMIT DROP AS {sql}", params)
         count = cursor.rowcount
