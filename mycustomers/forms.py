@@ -1,0 +1,109 @@
+"""Forms of the customer detail page (SPEC D1, D4, D8) and the caller card (D12)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Exists, OuterRef
+
+from lists.models import CustomerList, Membership
+from mycustomers.models import Customer, FollowUpStatus, Member
+
+MAX_NICKNAME = Customer._meta.get_field("nickname").max_length
+MAX_MEMBER_NAME = Member._meta.get_field("name").max_length
+
+# "" is FollowUpStatus.NONE in the database; a form needs a value a browser always sends.
+NO_FOLLOW_UP = "none"
+
+
+class NicknameForm(forms.Form):
+    nickname = forms.CharField(
+        label="Nickname",
+        max_length=MAX_NICKNAME,
+        required=False,
+        help_text="Only you see it. Leave empty to remove it.",
+        error_messages={
+            "max_length": f"Nicknames can be at most {MAX_NICKNAME} characters "
+            "(this one has %(show_value)d)."
+        },
+    )
+
+    def clean_nickname(self) -> str:
+        return " ".join(self.cleaned_data["nickname"].split())
+
+
+class FollowUpForm(forms.Form):
+    follow_up = forms.ChoiceField(
+        label="Follow-up status",
+        choices=[
+            (NO_FOLLOW_UP if value == FollowUpStatus.NONE else value, label)
+            for value, label in FollowUpStatus.choices
+        ],
+        error_messages={
+            "required": "Choose a follow-up status.",
+            "invalid_choice": "Choose one of the follow-up statuses.",
+        },
+    )
+
+    def clean_follow_up(self) -> str:
+        value = self.cleaned_data["follow_up"]
+        return FollowUpStatus.NONE if value == NO_FOLLOW_UP else value
+
+
+class CustomerListsForm(forms.Form):
+    """The performer's custom lists as checkboxes, plus Blocked, which excludes the rest."""
+
+    lists = forms.ModelMultipleChoiceField(
+        label="Customer lists",
+        queryset=CustomerList.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        error_messages={
+            "invalid_choice": "That list does not exist.",
+            "invalid_pk_value": "That list does not exist.",
+            "invalid_list": "Choose lists from the checkboxes.",
+        },
+    )
+    blocked = forms.BooleanField(label="Blocked", required=False)
+
+    def __init__(self, *args, performer, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["lists"]
+        # Scoped to the performer: another performer's list id is an invalid choice.
+        field.queryset = CustomerList.objects.for_performer(performer).annotate(
+            has_customer=Exists(
+                Membership.objects.filter(customer_list=OuterRef("pk"), customer=customer)
+            )
+        )
+        if not self.is_bound:
+            self.initial["blocked"] = customer.is_blocked
+
+    def list_choices(self) -> list[CustomerList]:
+        """The lists, each with ``has_customer`` and ``checked`` (one query, for the page)."""
+        lists = list(self.fields["lists"].queryset)
+        if self.is_bound:
+            chosen = set(self.data.getlist(self.add_prefix("lists")))
+            for lst in lists:
+                lst.checked = str(lst.pk) in chosen
+        else:
+            for lst in lists:
+                lst.checked = lst.has_customer
+        return lists
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("blocked") and cleaned.get("lists"):
+            raise forms.ValidationError(
+                "A blocked customer can't be in other lists: untick Blocked or the lists."
+            )
+        return cleaned
+
+
+class LookupForm(forms.Form):
+    member = forms.CharField(
+        label="Member name",
+        max_length=MAX_MEMBER_NAME,
+        error_messages={
+            "required": "Type the member name of the caller.",
+            "max_length": f"Member names are at most {MAX_MEMBER_NAME} characters.",
+        },
+    )

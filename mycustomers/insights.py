@@ -1,0 +1,258 @@
+"""Figures for the customer detail page: insights (SPEC D2, D3) and the monthly chart (D11).
+
+Counters on the customer row answer what they can (earnings, first and last contact); the
+rest is one grouped query per question over the event index
+``(performer, customer, -occurred_at)``, whatever the number of events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Avg, Count, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from contacts.models import ContactEvent, Feedback
+from contacts.offers import OfferTotals, offer_totals
+from contacts.types import EFFECTS, Channel
+from mycustomers.models import Customer
+
+# Ties for the most common channel go to the first of these.
+CHANNEL_ORDER = [Channel.CALL, Channel.MAIL, Channel.CHAT, Channel.OTHER]
+
+
+@dataclass(frozen=True)
+class Insights:
+    customer_since: datetime | None
+    last_contact: datetime | None
+    days_since_last_contact: int | None
+    needs_recontact: bool
+    recontact_days: int
+    paid_purchases: int
+    events: int
+    channel_counts: dict[str, int]
+    most_common_channel: str | None  # a Channel label, None without events
+    lifetime_earnings: Decimal
+    offers: OfferTotals
+    average_rating: Decimal | None
+    ratings: int
+
+
+def customer_insights(customer: Customer, *, now: datetime | None = None) -> Insights:
+    now = now or timezone.now()
+    performer = customer.performer_id
+    by_type = (
+        ContactEvent.objects.filter(performer=performer, customer=customer)
+        .order_by()
+        .values("type")
+        .annotate(events=Count("pk"), paid=Count("pk", filter=Q(amount__gt=0)))
+    )
+    channels = dict.fromkeys(CHANNEL_ORDER, 0)
+    paid = total = 0
+    for row in by_type:
+        channels[EFFECTS[row["type"]].channel] += row["events"]
+        paid += row["paid"]
+        total += row["events"]
+    most_common = max(CHANNEL_ORDER, key=lambda c: (channels[c], -CHANNEL_ORDER.index(c)))
+    ratings = Feedback.objects.filter(performer=performer, customer=customer).aggregate(
+        average=Avg("rating"), count=Count("pk")
+    )
+    days = _days_between(customer.last_contact, now)
+    threshold = settings.MYCUSTOMERS["RECONTACT_ALERT_DAYS"]
+    return Insights(
+        customer_since=customer.first_contact,
+        last_contact=customer.last_contact,
+        days_since_last_contact=days,
+        needs_recontact=days is not None and days > threshold,
+        recontact_days=threshold,
+        paid_purchases=paid,
+        events=total,
+        channel_counts={Channel(c).label: n for c, n in channels.items()},
+        most_common_channel=Channel(most_common).label if total else None,
+        lifetime_earnings=customer.earnings,
+        offers=offer_totals(performer=customer.performer_id, customer=customer),
+        average_rating=(
+            Decimal(ratings["average"]).quantize(Decimal("0.1"))
+            if ratings["average"] is not None
+            else None
+        ),
+        ratings=ratings["count"],
+    )
+
+
+def _days_between(then: datetime | None, now: datetime) -> int | None:
+    if then is None:
+        return None
+    return max((timezone.localdate(now) - timezone.localdate(then)).days, 0)
+
+
+# --- The history window (D10) -----------------------------------------------------------
+
+
+def shift_months(day: date, months: int) -> tuple[int, int]:
+    """(year, month) ``months`` after ``day``'s month (negative: before)."""
+    index = day.year * 12 + day.month - 1 + months
+    return index // 12, index % 12 + 1
+
+
+def months_ago(now: datetime, months: int) -> datetime:
+    """The same instant ``months`` calendar months earlier (day clamped to the month's end)."""
+    year, month = shift_months(now, -months)
+    day = now.day
+    while True:
+        try:
+            return now.replace(year=year, month=month, day=day)
+        except ValueError:
+            day -= 1
+
+
+def history_since(now: datetime | None = None) -> datetime:
+    """Start of the contact history window: the last HISTORY_MONTHS months."""
+    return months_ago(now or timezone.now(), settings.MYCUSTOMERS["HISTORY_MONTHS"])
+
+
+# --- The monthly chart (D11) ------------------------------------------------------------
+
+CHART_WIDTH = 640
+CHART_HEIGHT = 170
+PLOT_TOP = 18
+PLOT_BOTTOM = 140
+PLOT_LEFT = 8
+PLOT_RIGHT = 632
+
+
+@dataclass(frozen=True)
+class Month:
+    start: date
+    earnings: Decimal
+    contacts: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%b %Y}"
+
+    @property
+    def short_label(self) -> str:
+        return f"{self.start:%b}"
+
+
+@dataclass(frozen=True)
+class Bar:
+    month: Month
+    x: float
+    y: float
+    width: float
+    height: float
+    value_text: str
+    label_x: float
+    show_year: bool
+
+
+@dataclass(frozen=True)
+class Series:
+    title: str
+    maximum_text: str
+    bars: list[Bar]
+    width: int = CHART_WIDTH
+    height: int = CHART_HEIGHT
+    plot_top: int = PLOT_TOP
+    plot_bottom: int = PLOT_BOTTOM
+    plot_left: int = PLOT_LEFT
+    plot_right: int = PLOT_RIGHT
+
+    @property
+    def label_y(self) -> int:
+        return PLOT_BOTTOM + 14
+
+    @property
+    def year_y(self) -> int:
+        return PLOT_BOTTOM + 27
+
+
+@dataclass(frozen=True)
+class Chart:
+    months: list[Month]
+    earnings: Series
+    contacts: Series
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(m.contacts for m in self.months)
+
+    @property
+    def total_earnings(self) -> Decimal:
+        return sum((m.earnings for m in self.months), Decimal("0"))
+
+    @property
+    def total_contacts(self) -> int:
+        return sum(m.contacts for m in self.months)
+
+
+def monthly_figures(customer: Customer, *, now: datetime | None = None) -> list[Month]:
+    """Earnings and number of contacts per month, the current month and the ones before it
+    (HISTORY_MONTHS in all), oldest first; months without events are zeros."""
+    today = timezone.localdate(now or timezone.now())
+    count = settings.MYCUSTOMERS["HISTORY_MONTHS"]
+    starts = [date(*shift_months(today, -offset), 1) for offset in range(count - 1, -1, -1)]
+    since = timezone.make_aware(datetime.combine(starts[0], datetime.min.time()))
+    rows = (
+        ContactEvent.objects.filter(
+            performer=customer.performer_id, customer=customer, occurred_at__gte=since
+        )
+        .annotate(month=TruncMonth("occurred_at"))
+        .order_by()
+        .values("month")
+        .annotate(earnings=Sum("amount"), contacts=Count("pk"))
+    )
+    found = {timezone.localdate(r["month"]).replace(day=1): r for r in rows}
+    return [
+        Month(
+            start=start,
+            earnings=found[start]["earnings"] if start in found else Decimal("0"),
+            contacts=found[start]["contacts"] if start in found else 0,
+        )
+        for start in starts
+    ]
+
+
+def monthly_chart(customer: Customer, *, now: datetime | None = None) -> Chart:
+    months = monthly_figures(customer, now=now)
+    return Chart(
+        months=months,
+        earnings=_series(
+            "Earnings per month", months, lambda m: m.earnings, lambda v: f"${v:,.2f}"
+        ),
+        contacts=_series("Contacts per month", months, lambda m: m.contacts, lambda v: f"{v:,}"),
+    )
+
+
+def _series(title: str, months: list[Month], value, text) -> Series:
+    maximum = max((value(m) for m in months), default=0) or 0
+    slot = (PLOT_RIGHT - PLOT_LEFT) / len(months)
+    width = round(slot * 0.7, 1)
+    plot_height = PLOT_BOTTOM - PLOT_TOP
+    bars = []
+    for i, month in enumerate(months):
+        v = value(month)
+        height = round(float(v) / float(maximum) * plot_height, 1) if maximum else 0.0
+        # A visible sliver for small non-zero months, so "some" never looks like "none".
+        if v and height < 2:
+            height = 2.0
+        x = round(PLOT_LEFT + i * slot + (slot - width) / 2, 1)
+        bars.append(
+            Bar(
+                month=month,
+                x=x,
+                y=round(PLOT_BOTTOM - height, 1),
+                width=width,
+                height=height,
+                value_text=text(v),
+                label_x=round(x + width / 2, 1),
+                show_year=i == 0 or month.start.month == 1,
+            )
+        )
+    return Series(title=title, maximum_text=text(maximum), bars=bars)

@@ -1,0 +1,200 @@
+"""Pages about one customer: detail (SPEC D1–D9, D11), contact history (D10) and one
+event's purchase details. Every page reads a constant number of queries, whatever the
+number of events."""
+
+from __future__ import annotations
+
+import zlib
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.paginator import EmptyPage, Page, Paginator
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.generic import DetailView
+
+from contacts.forms import NoteForm
+from contacts.models import Activity, ContactEvent, Feedback, Note, Offer
+from contacts.offers import offer_totals
+from contacts.types import Channel, types_where
+from mycustomers.detail_tables import EventTable, FeedbackTable, OfferTable, configure
+from mycustomers.forms import NO_FOLLOW_UP, CustomerListsForm, FollowUpForm, NicknameForm
+from mycustomers.insights import customer_insights, history_since, monthly_chart
+from mycustomers.models import Customer
+from mycustomers.views.mixins import PerformerCustomersMixin
+
+NOTES_PER_PAGE = 10
+ACTIVITY_PER_PAGE = 20
+AVATAR_TONES = 8
+HISTORY_TYPES = types_where(lambda e: e.channel in {Channel.CALL, Channel.MAIL, Channel.CHAT})
+
+
+# --- Helpers shared by the pages and the edit views -------------------------------------
+
+
+def initials(name: str) -> str:
+    """Up to two letters for the avatar: "john_doe" → "JD", "Member0042" → "ME"."""
+    words = "".join(c if c.isalnum() else " " for c in name).split()
+    if len(words) >= 2:
+        return (words[0][0] + words[1][0]).upper()
+    return (words[0][:2] if words else "?").upper()
+
+
+def avatar_tone(name: str) -> int:
+    """A stable colour class per name (CSS classes, not inline styles: strict CSP)."""
+    return zlib.crc32(name.encode()) % AVATAR_TONES
+
+
+def photo_src(url: str) -> str:
+    """The photo URL if our CSP lets the browser load it, else "" (initials instead).
+
+    Photos on the marketplace's host need that host in CONTENT_SECURITY_POLICY's img-src.
+    """
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return url if url.startswith("/") and not url.startswith("//") else ""
+    allowed = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"].get("img-src", [])
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return url if origin in allowed or f"{parts.scheme}:" in allowed else ""
+
+
+def page_of(request, queryset: QuerySet, param: str, per_page: int) -> Page:
+    """One page of ``queryset``; bad, zero or negative numbers give page 1, past the end
+    the last page."""
+    paginator = Paginator(queryset, per_page)
+    try:
+        number = max(int(request.GET.get(param, "1")), 1)
+    except ValueError:
+        number = 1
+    try:
+        page = paginator.page(number)
+    except EmptyPage:
+        page = paginator.page(paginator.num_pages)
+    page.param = param
+    return page
+
+
+def send_mail_url(customer: Customer) -> str:
+    return f"{reverse('customers:send_mail')}?ids={customer.pk}"
+
+
+def identity_context(customer: Customer) -> dict:
+    return {
+        "customer": customer,
+        "member": customer.member,
+        "photo": photo_src(customer.member.photo_url),
+        "initials": initials(customer.member_name),
+        "avatar_tone": avatar_tone(customer.member_name),
+        "send_mail_url": send_mail_url(customer),
+    }
+
+
+def customer_events(performer, customer: Customer) -> QuerySet:
+    return ContactEvent.objects.for_performer(performer).filter(customer=customer)
+
+
+def feedback_table(request, customer: Customer) -> FeedbackTable:
+    rows = Feedback.objects.for_performer(request.user).filter(customer=customer)
+    return configure(request, FeedbackTable(rows, caption="Feedback"))
+
+
+def detail_context(request, customer: Customer, **forms) -> dict:
+    """Everything the detail page shows; ``forms`` replaces a blank form with a bound one
+    whose errors the page must show (the edit views re-render it with status 400)."""
+    performer = request.user
+    nickname_form = forms.get("nickname_form") or NicknameForm(
+        initial={"nickname": customer.nickname}
+    )
+    follow_up_form = forms.get("follow_up_form") or FollowUpForm(
+        initial={"follow_up": customer.follow_up or NO_FOLLOW_UP}
+    )
+    lists_form = forms.get("lists_form") or CustomerListsForm(
+        performer=performer, customer=customer
+    )
+    notes = (
+        Note.objects.for_performer(performer)
+        .filter(customer=customer)
+        .order_by("-created_at", "-id")
+    )
+    activities = Activity.objects.for_performer(performer).filter(customer=customer)
+    return {
+        **identity_context(customer),
+        "insights": customer_insights(customer),
+        "chart": monthly_chart(customer),
+        "events": configure(
+            request,
+            EventTable(customer_events(performer, customer), caption="Contact summary"),
+        ),
+        "feedback": feedback_table(request, customer),
+        "notes": page_of(request, notes, "notes-page", NOTES_PER_PAGE),
+        "activities": page_of(request, activities, "activity-page", ACTIVITY_PER_PAGE),
+        "nickname_form": nickname_form,
+        "follow_up_form": follow_up_form,
+        "lists_form": lists_form,
+        "list_choices": lists_form.list_choices(),
+        "note_form": forms.get("note_form") or NoteForm(),
+    }
+
+
+class CustomerPageMixin(PerformerCustomersMixin):
+    """One of the performer's customers, with its member (one query)."""
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("member")
+
+
+# --- Pages -------------------------------------------------------------------------------
+
+
+class CustomerDetailView(CustomerPageMixin, DetailView):
+    template_name = "customers/detail.html"
+    context_object_name = "customer"
+
+    def get_context_data(self, **kwargs):
+        return detail_context(self.request, self.object)
+
+
+class CustomerHistoryView(CustomerPageMixin, DetailView):
+    """Calls, mails and chats of the last HISTORY_MONTHS months, every offer, all feedback."""
+
+    template_name = "customers/history.html"
+    context_object_name = "customer"
+
+    def get_context_data(self, **kwargs):
+        performer, customer = self.request.user, self.object
+        since = history_since()
+        events = customer_events(performer, customer).filter(
+            occurred_at__gte=since, type__in=HISTORY_TYPES
+        )
+        offers = Offer.objects.for_performer(performer).filter(customer=customer)
+        return {
+            **identity_context(customer),
+            "since": since,
+            "months": settings.MYCUSTOMERS["HISTORY_MONTHS"],
+            "events": configure(
+                self.request, EventTable(events, caption="Calls, mails and chats"), per_page=50
+            ),
+            "offers": configure(self.request, OfferTable(offers, caption="Offers")),
+            "offer_totals": offer_totals(performer=performer, customer=customer),
+            "feedback": feedback_table(self.request, customer),
+            "chart": monthly_chart(customer),
+        }
+
+
+class PurchaseDetailView(CustomerPageMixin, DetailView):
+    """One event of one customer; another customer's or performer's event is a 404."""
+
+    template_name = "customers/purchase.html"
+    context_object_name = "event"
+
+    def get_object(self, queryset=None):
+        self.customer = super().get_object(queryset)
+        return get_object_or_404(
+            customer_events(self.request.user, self.customer), pk=self.kwargs["event_pk"]
+        )
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **identity_context(self.customer)}
