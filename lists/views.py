@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
@@ -188,9 +187,7 @@ class ListEditView(OwnListMixin, TemplateView):
     def get_context_data(self, add_form=None, remove_form=None, **kwargs):
         performer, customer_list = self.request.user, self.customer_list
         query = self.search_query()
-        members = list_members(performer, customer_list).visible()
-        if query:
-            members = members.filter(Q(member_name__icontains=query) | Q(nickname__icontains=query))
+        members = Customer.objects.for_performer(performer).in_list(customer_list.pk).search(query)
         page = Paginator(
             members.order_by("member_name", "pk").only(
                 "pk", "member_name", "nickname", "list_names", "last_contact", "earnings"
