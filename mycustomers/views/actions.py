@@ -1,13 +1,254 @@
-"""Mass actions (SPEC §4). Placeholder until the mass-actions issue lands: the detail page
-already links to Send Mail."""
+"""Mass actions (SPEC §4): Send Mail, Block, Unblock, Delete (with Undo), Restore, Assign.
+
+Each action has one page: GET shows what will happen to the selection, with its exact count
+(a confirmation, the compose form or the list choice); POST applies it through one service in
+one transaction and returns to the view it came from with a message (A7, A8). The table's
+form reaches these pages with ``formaction``, so everything works without JavaScript.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.views.generic import TemplateView
+from django.db import DatabaseError, transaction
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import ngettext
+from django.views import View
+from django.views.generic import ListView
+
+from contacts.mail import send_mail
+from lists.services import create_list, set_customer_lists
+from mycustomers.action_forms import AssignForm, ComposeForm, SelectionForm
+from mycustomers.models import Customer
+from mycustomers.services import (
+    ActionError,
+    block_customers,
+    delete_customers,
+    restore_customers,
+    unblock_customers,
+    undo_deletion,
+)
+
+UNDO_SESSION_KEY = "undo_deletion"
+logger = logging.getLogger(__name__)
 
 
-class SendMailView(LoginRequiredMixin, TemplateView):
-    """Stub: the compose page is built by the mass-actions issue."""
+def customers(count: int) -> str:
+    return ngettext("%(n)s customer", "%(n)s customers", count) % {"n": f"{count:,}"}
 
-    template_name = "customers/send_mail_stub.html"
+
+class SelectionActionView(LoginRequiredMixin, View):
+    """GET: the page for a selection; POST: apply the action and go back to the view."""
+
+    template_name = "customers/actions/confirm.html"
+    title = ""
+    verb = ""  # button text
+    form_class = None  # the action's own fields, if any
+    danger = False
+    message_tags = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        data = request.POST if request.method == "POST" else request.GET
+        self.selection = SelectionForm(data, performer=request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        if not self.selection.is_valid():
+            return self.render_selection_error()
+        return self.render(self.make_form(None))
+
+    def post(self, request, *args, **kwargs):
+        if not self.selection.is_valid():
+            return self.render_selection_error()
+        form = self.make_form(request.POST)
+        if form is not None and not form.is_valid():
+            return self.render(form, status=400)
+        try:
+            message = self.apply(form)
+        except DatabaseError:
+            # The action's transaction rolled back as a whole: say so rather than a 500.
+            logger.exception("%s failed", type(self).__name__)
+            messages.error(
+                request, "That could not be done right now; nothing was changed. Please try again."
+            )
+            return redirect(self.selection.cleaned_data["next"])
+        except ActionError as error:
+            if form is None:
+                messages.error(request, str(error))
+                return redirect(self.selection.cleaned_data["next"])
+            form.add_error(None, str(error))
+            return self.render(form, status=400)
+        messages.success(request, message, extra_tags=self.message_tags)
+        return HttpResponseRedirect(self.selection.cleaned_data["next"])
+
+    def make_form(self, data):
+        return self.form_class(data) if self.form_class else None
+
+    def apply(self, form) -> str:
+        raise NotImplementedError
+
+    def render(self, form, status: int = 200):
+        count = self.selection.customers.count()
+        context = {
+            "title": self.title,
+            "verb": self.verb,
+            "danger": self.danger,
+            "form": form,
+            "selection": self.selection,
+            "count": count,
+            "count_text": customers(count),
+            "preview": list(self.selection.preview()),
+            "back": self.selection.cleaned_data["next"],
+            **self.extra_context(),
+        }
+        return TemplateResponse(self.request, self.template_name, context, status=status)
+
+    def extra_context(self) -> dict:
+        return {}
+
+    def render_selection_error(self):
+        errors = [e for field_errors in self.selection.errors.values() for e in field_errors]
+        return TemplateResponse(
+            self.request,
+            "customers/actions/selection_error.html",
+            {"title": self.title, "errors": errors, "back": "/customers/"},
+            status=400,
+        )
+
+
+class SendMailView(SelectionActionView):
+    template_name = "customers/actions/compose.html"
+    title = "Send Mail"
+    verb = "Send Mail"
+    form_class = ComposeForm
+
+    def extra_context(self) -> dict:
+        return {"blocked": self.selection.customers.blocked().count()}
+
+    def apply(self, form) -> str:
+        result = send_mail(
+            performer=self.request.user,
+            customers=self.selection.customers,
+            subject=form.cleaned_data["subject"],
+            body=form.cleaned_data["body"],
+        )
+        if not result.sent:
+            raise ActionError("Nobody to send to: blocked customers cannot be mailed.")
+        message = f"Mail sent to {customers(result.sent)}."
+        if result.skipped_blocked:
+            message += f" Skipped {customers(result.skipped_blocked)} who are blocked."
+        return message
+
+
+class BlockView(SelectionActionView):
+    title = "Block customers"
+    verb = "Block"
+    danger = True
+
+    def apply(self, form) -> str:
+        count = block_customers(performer=self.request.user, customers=self.selection.customers)
+        return f"Blocked {customers(count)}."
+
+
+class UnblockView(SelectionActionView):
+    title = "Unblock customers"
+    verb = "Unblock"
+
+    def apply(self, form) -> str:
+        count = unblock_customers(performer=self.request.user, customers=self.selection.customers)
+        return f"Unblocked {customers(count)}; they are back in Unassigned."
+
+
+class DeleteView(SelectionActionView):
+    title = "Delete customers"
+    verb = "Delete"
+    danger = True
+    message_tags = "undo"  # base.html shows an Undo button beside the message
+
+    def apply(self, form) -> str:
+        deletion = delete_customers(performer=self.request.user, customers=self.selection.customers)
+        if deletion.deleted_at:
+            self.request.session[UNDO_SESSION_KEY] = {
+                "at": deletion.deleted_at.isoformat(),
+                "next": self.selection.cleaned_data["next"],
+            }
+        return f"Deleted {customers(deletion.count)}."
+
+
+class RestoreView(SelectionActionView):
+    title = "Restore customers"
+    verb = "Restore"
+
+    def apply(self, form) -> str:
+        count = restore_customers(performer=self.request.user, customers=self.selection.customers)
+        return f"Restored {customers(count)} to My Customers."
+
+
+class AssignView(SelectionActionView):
+    template_name = "customers/actions/assign.html"
+    title = "Assign to List"
+    verb = "Assign"
+
+    def make_form(self, data):
+        return AssignForm(data, performer=self.request.user)
+
+    def apply(self, form) -> str:
+        lists = list(form.cleaned_data["lists"])
+        with transaction.atomic():
+            if form.cleaned_data["new_list"]:
+                lists.append(
+                    create_list(performer=self.request.user, name=form.cleaned_data["new_list"])
+                )
+            count = set_customer_lists(
+                performer=self.request.user, customers=self.selection.customers, lists=lists
+            )
+        names = ", ".join(sorted((lst.name for lst in lists), key=str.casefold))
+        if not names:
+            return f"Removed {customers(count)} from all lists."
+        return f"Assigned {customers(count)} to {names}."
+
+
+class UndoDeleteView(LoginRequiredMixin, View):
+    """The "Undo" right after a delete: restores exactly the customers of that delete."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        undo = request.session.pop(UNDO_SESSION_KEY, None)
+        if not undo:
+            messages.error(request, "There is nothing to undo.")
+            return redirect("customers:list")
+        count = undo_deletion(performer=request.user, deleted_at=datetime.fromisoformat(undo["at"]))
+        messages.success(request, f"Undone: restored {customers(count)}.")
+        return HttpResponseRedirect(undo["next"])
+
+
+class DeletedCustomersView(LoginRequiredMixin, ListView):
+    """Deleted customers, newest deletion first, to restore (A5)."""
+
+    template_name = "customers/deleted.html"
+    context_object_name = "customers"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return (
+            Customer.objects.for_performer(self.request.user)
+            .deleted()
+            .order_by("-status_changed_at", "member_name")
+            .only("member_name", "nickname", "status_changed_at", "last_contact", "earnings")
+        )
+
+    def paginate_queryset(self, queryset, page_size):
+        # A bad or too-large page number falls back instead of 404ing (M13).
+        page = self.request.GET.get("page", "1")
+        paginator = self.get_paginator(queryset, page_size)
+        number = int(page) if page.isdigit() and 0 < len(page) < 8 else 1
+        page_obj = paginator.get_page(number)
+        return paginator, page_obj, page_obj.object_list, page_obj.has_other_pages()

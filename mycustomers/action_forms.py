@@ -1,0 +1,151 @@
+"""Forms of the mass actions (SPEC §4).
+
+A selection is either the checked rows (``ids``) or "every customer in this view"
+(``scope=all``), which the server re-evaluates from the view's own filters (``q``,
+``letter``, ``list``) and the performer, never from a list of ids sent by the browser.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from lists.models import CustomerList, DefaultList
+from lists.services import clean_list_name
+from mycustomers.models import Customer
+from mycustomers.services import ActionError
+
+MAX_SELECTED_IDS = 1000
+MAX_SEARCH = 100
+LETTERS = {*"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", "#"}
+
+
+class SelectionForm(forms.Form):
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    scope = forms.ChoiceField(
+        choices=[("", "Checked rows"), ("all", "All in view")], required=False
+    )
+    q = forms.CharField(required=False, max_length=MAX_SEARCH)
+    letter = forms.CharField(required=False, max_length=1)
+    list = forms.CharField(required=False, max_length=20)
+    next = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, performer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.performer = performer
+        # Any whole number is a valid *choice*; ownership is checked in clean().
+        self.fields["ids"].valid_value = lambda value: str(value).isdigit() and len(str(value)) < 19
+
+    def clean_letter(self) -> str:
+        letter = self.cleaned_data["letter"].upper()
+        if letter and letter not in LETTERS:
+            raise forms.ValidationError("Choose a letter, a digit or #.")
+        return letter
+
+    def clean_list(self) -> str:
+        key = self.cleaned_data["list"]
+        if not key or key in DefaultList.values:
+            return key
+        if (
+            not key.isdigit()
+            or not CustomerList.objects.for_performer(self.performer).filter(pk=int(key)).exists()
+        ):
+            raise forms.ValidationError("That customer list does not exist.")
+        return key
+
+    def clean_next(self) -> str:
+        target = self.cleaned_data["next"]
+        if target.startswith("/customers/") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts=None
+        ):
+            return target
+        return "/customers/"
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        mine = Customer.objects.for_performer(self.performer)
+        if data.get("scope") == "all":
+            self.customers = (
+                mine.in_list(data["list"]).search(data["q"]).starting_with(data["letter"])
+            )
+        else:
+            ids = set(data.get("ids") or [])
+            if not ids:
+                raise forms.ValidationError("Select at least one customer first.")
+            if len(ids) > MAX_SELECTED_IDS:
+                raise forms.ValidationError(
+                    f"Select at most {MAX_SELECTED_IDS:,} customers by hand, or use "
+                    "“Select all customers in this view”."
+                )
+            self.customers = mine.filter(pk__in=ids)
+            # 404-style refusal without saying which ids exist elsewhere.
+            if self.customers.count() != len(ids):
+                raise forms.ValidationError("Some of the selected customers are not yours.")
+        return data
+
+    @property
+    def is_all_in_view(self) -> bool:
+        return self.cleaned_data.get("scope") == "all"
+
+    def hidden_items(self) -> list[tuple[str, str]]:
+        """The selection as (name, value) pairs, to carry it from a page to its POST."""
+        data = self.cleaned_data
+        pairs = [
+            (name, data[name])
+            for name in ("scope", "q", "letter", "list", "next")
+            if data.get(name)
+        ]
+        if not self.is_all_in_view:
+            pairs += [("ids", str(pk)) for pk in sorted(set(data["ids"]))]
+        return pairs
+
+    def preview(self, limit: int = 5) -> QuerySet:
+        return self.customers.order_by("member_name").only("member_name", "nickname")[:limit]
+
+
+class ComposeForm(forms.Form):
+    subject = forms.CharField(
+        label="Subject", max_length=200, error_messages={"required": "Enter a subject."}
+    )
+    body = forms.CharField(
+        label="Message",
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        error_messages={"required": "Write a message."},
+    )
+
+
+class AssignForm(forms.Form):
+    lists = forms.ModelMultipleChoiceField(
+        label="Customer lists",
+        queryset=CustomerList.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        error_messages={
+            "invalid_choice": "Choose from your own lists.",
+            "invalid_pk_value": "Choose from your own lists.",
+        },
+    )
+    new_list = forms.CharField(
+        label="Create a new list and assign to it too",
+        required=False,
+        max_length=200,
+        help_text="Optional. 1–60 characters.",
+    )
+
+    def __init__(self, *args, performer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.performer = performer
+        self.fields["lists"].queryset = CustomerList.objects.for_performer(performer)
+
+    def clean_new_list(self) -> str:
+        name = self.cleaned_data["new_list"]
+        if not name.strip():
+            return ""
+        try:
+            return clean_list_name(performer=self.performer, name=name)
+        except ActionError as error:
+            raise forms.ValidationError(str(error)) from error
