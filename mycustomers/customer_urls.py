@@ -6,8 +6,6 @@ app_name = "customers"
 
 urlpatterns = [
     path("", main.CustomerListView.as_view(), name="list"),
-    # Stub until the mass-actions issue builds the compose page.
-    path("send-mail/", actions.SendMailView.as_view(), name="send_mail"),
     # One customer (SPEC §5): pages, then the detail page's POST-only edits.
     path("lookup/", lookup.CallerCardView.as_view(), name="lookup"),
     path("<int:pk>/", detail.CustomerDetailView.as_view(), name="detail"),
