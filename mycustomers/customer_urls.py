@@ -21,3 +21,15 @@ urlpatterns = [
     ),
     path("<int:pk>/offers/new/", edits.SendOfferView.as_view(), name="send_offer"),
 ]
+
+# Mass actions (SPEC §4): GET shows the selection's page, POST applies.
+urlpatterns += [
+    path("actions/send-mail/", actions.SendMailView.as_view(), name="send_mail"),
+    path("actions/block/", actions.BlockView.as_view(), name="block"),
+    path("actions/unblock/", actions.UnblockView.as_view(), name="unblock"),
+    path("actions/delete/", actions.DeleteView.as_view(), name="delete"),
+    path("actions/restore/", actions.RestoreView.as_view(), name="restore"),
+    path("actions/assign/", actions.AssignView.as_view(), name="assign"),
+    path("actions/undo-delete/", actions.UndoDeleteView.as_view(), name="undo_delete"),
+    path("deleted/", actions.DeletedCustomersView.as_view(), name="deleted"),
+]
