@@ -6,6 +6,8 @@ app_name = "customers"
 
 urlpatterns = [
     path("", main.CustomerListView.as_view(), name="list"),
+    path("export/", main.CustomerExportView.as_view(), name="export"),
+    path("<int:pk>/dismiss-flag/", main.DismissMissedCallView.as_view(), name="dismiss_flag"),
     # One customer (SPEC §5): pages, then the detail page's POST-only edits.
     path("lookup/", lookup.CallerCardView.as_view(), name="lookup"),
     path("<int:pk>/", detail.CustomerDetailView.as_view(), name="detail"),

@@ -1,15 +1,280 @@
+"""My Customers main view (SPEC §3): the table, its CSV export, and the missed-call flag."""
+
 from __future__ import annotations
 
-from django.views.generic import ListView
+import csv
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
 
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.generic import View
+from django.views.generic.detail import SingleObjectMixin
+from django_filters.views import FilterMixin, FilterView
+from django_tables2 import SingleTableMixin
+
+from mycustomers.filters import INITIALS, CustomerFilter
+from mycustomers.models import Customer
+from mycustomers.services import dismiss_missed_call
+from mycustomers.tables import DEFAULT_SORT, FLAG_FORM_ID, CustomerTable, customer_cell
 from mycustomers.views.mixins import PerformerCustomersMixin
 
+PER_PAGE_CHOICES = (10, 20, 30, 40, 50)
+DEFAULT_PER_PAGE = 20
+SORT_KEYS = frozenset(
+    name for name, column in CustomerTable.base_columns.items() if name != "select"
+)
+_PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
 
-class CustomerListView(PerformerCustomersMixin, ListView):
-    """Placeholder until the main-view issue lands: the table replaces it."""
+
+def _sort(value: str | None) -> str:
+    if value and value.removeprefix("-") in SORT_KEYS:
+        return value
+    return DEFAULT_SORT
+
+
+def _page(value: str | None) -> int:
+    number = int(value) if value and _PAGE_NUMBER.fullmatch(value) else 1
+    return max(number, 1)
+
+
+def _per_page(value: str | None) -> int:
+    number = _page(value)
+    return number if number in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """The view as it lives in the URL (M11), cleaned: garbage has fallen back to defaults
+    (M13), so links built from it never carry it along."""
+
+    q: str = ""
+    letter: str = ""
+    list: str = ""
+    sort: str = DEFAULT_SORT
+    per_page: int = DEFAULT_PER_PAGE
+    page: int = 1
+
+    @classmethod
+    def from_request(cls, request, filterset) -> ViewState:
+        filters = filterset.form.cleaned_data if filterset.is_valid() else {}
+        return cls(
+            q=filters.get("q") or "",
+            letter=filters.get("letter") or "",
+            list=filters.get("list") or "",
+            sort=_sort(request.GET.get("sort")),
+            per_page=_per_page(request.GET.get("per_page")),
+            page=_page(request.GET.get("page")),
+        )
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.q or self.letter or self.list)
+
+    def params(self, **changes) -> dict[str, str | int]:
+        """Non-default values in a fixed order; a new filter or sort starts at page 1."""
+        if changes.keys() - {"page"}:
+            changes.setdefault("page", 1)
+        state = replace(self, **changes)
+        return {
+            key: value
+            for key, value, default in (
+                ("q", state.q, ""),
+                ("letter", state.letter, ""),
+                ("list", state.list, ""),
+                ("sort", state.sort, DEFAULT_SORT),
+                ("per_page", state.per_page, DEFAULT_PER_PAGE),
+                ("page", state.page, 1),
+            )
+            if value != default
+        }
+
+    def url(self, **changes) -> str:
+        return "?" + urlencode(self.params(**changes))
+
+
+class CustomerFilterMixin(PerformerCustomersMixin, FilterMixin):
+    """The performer's customers through ``CustomerFilter``, and the cleaned view state."""
+
+    filterset_class = CustomerFilter
+
+    def get_filterset_kwargs(self, filterset_class):
+        # Always bound, so that a bare /customers/ runs the defaults too (visible only, M1).
+        return {**super().get_filterset_kwargs(filterset_class), "data": self.request.GET}
+
+    def filter(self):
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        self.state = ViewState.from_request(self.request, self.filterset)
+        if self.filterset.is_valid():
+            return self.filterset.qs
+        return self.filterset.queryset.none()
+
+
+class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
+    """``/customers/``: sortable, filterable, paginated table (M1–M13)."""
 
     template_name = "customers/customer_list.html"
-    paginate_by = 20
+    table_class = CustomerTable
 
-    def get_queryset(self):
-        return super().get_queryset().visible().order_by("-last_contact", "member_name")
+    def get(self, request, *args, **kwargs):
+        self.object_list = self.filter()
+        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
+        # Bad filter input (too long a search, a list that is not theirs) is a client error:
+        # the page says what is wrong and shows no rows.
+        status = 400 if self.filterset.errors else 200
+        return self.render_to_response(context, status=status)
+
+    def get_table(self, **kwargs):
+        table = self.table_class(self.object_list, order_by=self.state.sort, **kwargs)
+        table.request = self.request
+        return table.paginate(per_page=self.state.per_page, page=self.state.page)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        state, table = self.state, context["table"]
+        page = table.page
+        count = page.paginator.count
+        first_row = page.start_index()
+        context.update(
+            state=state,
+            default_sort=DEFAULT_SORT,
+            flag_form_id=FLAG_FORM_ID,
+            list_choices=self.filterset.list_choices,
+            list_label=self.filterset.list_label(state.list),
+            headers=table.headers(lambda sort: state.url(sort=sort)),
+            initials=[
+                (initial, state.url(letter=initial), initial == state.letter)
+                for initial in INITIALS
+            ],
+            all_initials_url=state.url(letter=""),
+            per_page_choices=PER_PAGE_CHOICES,
+            # "41–60 of 1,234" (M5); len(page) would cost another COUNT.
+            range_text=f"{first_row:,}–{min(first_row + state.per_page - 1, count):,} of {count:,}",
+            page_links=self._page_links(page),
+            export_url=reverse("customers:export") + state.url(page=1, per_page=DEFAULT_PER_PAGE),
+        )
+        return context
+
+    def _page_links(self, page) -> dict:
+        number, last = page.number, page.paginator.num_pages
+        window = range(max(1, number - 2), min(last, number + 2) + 1)
+        return {
+            "first": self.state.url(page=1) if number > 1 else None,
+            "previous": self.state.url(page=number - 1) if number > 1 else None,
+            "next": self.state.url(page=number + 1) if number < last else None,
+            "last": self.state.url(page=last) if number < last else None,
+            "numbers": [(n, self.state.url(page=n), n == number) for n in window],
+            "gap_before": window.start > 1,
+            "gap_after": window.stop <= last,
+            "count": last,
+        }
+
+
+class _Echo:
+    """A write-only file for csv.writer: returns each line instead of storing it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_HEADER = (
+    "Member name",
+    "Nickname",
+    "New",
+    "Missed call",
+    "Follow-up",
+    "Live calls",
+    "Recorded calls",
+    "Mail sent",
+    "Mail received",
+    "Goody bags",
+    "Chat volleys",
+    "Feeds",
+    "Lifetime earnings",
+    "Last contact",
+    "Contact type",
+    "Customer lists",
+)
+
+
+def csv_text(value: str) -> str:
+    """Text a spreadsheet must not run as a formula (CSV injection): = + - @ tab CR."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def csv_row(customer: Customer) -> tuple:
+    return (
+        csv_text(customer.member_name),
+        csv_text(customer.nickname),
+        "yes" if customer.is_new else "",
+        "yes" if customer.has_missed_call else "",
+        customer.get_follow_up_display() if customer.follow_up else "",
+        customer.live_calls,
+        customer.recorded_calls,
+        customer.mail_sent,
+        customer.mail_received,
+        customer.goody_bags,
+        customer.chat_volleys,
+        customer.feeds,
+        f"{customer.earnings:.2f}",
+        timezone.localtime(customer.last_contact).isoformat(timespec="seconds")
+        if customer.last_contact
+        else "",
+        customer.get_last_contact_type_display(),
+        csv_text(customer.list_label),
+    )
+
+
+def csv_lines(customers: Iterable[Customer]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(CSV_HEADER)  # BOM: spreadsheets then read UTF-8
+    for customer in customers:
+        yield writer.writerow(csv_row(customer))
+
+
+class CustomerExportView(CustomerFilterMixin, View):
+    """``/customers/export/``: every row of the current view (all pages) as CSV (M14),
+    streamed from a server-side cursor in the view's order."""
+
+    chunk_size = 2000
+
+    def get(self, request, *args, **kwargs):
+        customers = self.filter()
+        if self.filterset.errors:
+            return redirect(reverse("customers:list") + "?" + request.GET.urlencode())
+        key = self.state.sort.removeprefix("-")
+        rows = customers.sorted_by(key, descending=self.state.sort.startswith("-"))
+        response = StreamingHttpResponse(
+            csv_lines(rows.iterator(chunk_size=self.chunk_size)),
+            content_type="text/csv; charset=utf-8",
+        )
+        filename = f"my-customers-{timezone.localdate():%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class DismissMissedCallView(PerformerCustomersMixin, SingleObjectMixin, View):
+    """POST ``/customers/<pk>/dismiss-flag/`` (M7). With htmx the answer is the updated
+    customer cell; without JavaScript, a redirect back to the same view."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        customer = self.get_object()  # another performer's customer: 404
+        dismiss_missed_call(performer=request.user, customer=customer)
+        if request.htmx:
+            return HttpResponse(customer_cell(self.get_object()))
+        return redirect(self._next_url())
+
+    def _next_url(self) -> str:
+        url = self.request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(
+            url, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        ):
+            return url
+        return reverse("customers:list")
