@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Greatest, Now
+from django.utils import timezone
 
 from contacts.activity import log_activity
-from contacts.models import Activity, ActivityVerb
+from contacts.models import Activity, ActivityVerb, Note
 from lists.models import Membership
 from mycustomers.models import Customer, CustomerStatus, FollowUpStatus
 from mycustomers.selection import selected
@@ -232,3 +234,28 @@ def _locked(performer, customer: Customer) -> Customer:
         )
     except Customer.DoesNotExist as exc:
         raise ActionError("That customer is not yours.") from exc
+
+
+def purge_deleted(*, older_than_days: int | None = None, now=None) -> int:
+    """Forget the private state of customers deleted longer ago than the retention: their
+    notes, lists, nickname and follow-up status. The customer row, its counters and every
+    event stay, so earnings history and reports never change; a purged customer who contacts
+    the performer again comes back with that history. Returns how many were purged."""
+    days = (
+        settings.MYCUSTOMERS["DELETED_RETENTION_DAYS"]
+        if older_than_days is None
+        else older_than_days
+    )
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    stale = (
+        Customer.objects.deleted()
+        .filter(status_changed_at__lt=cutoff)
+        .exclude(nickname="", follow_up="", list_names="", notes__isnull=True)
+    )
+    with transaction.atomic(), selected(stale) as selection:
+        Note.objects.filter(customer__in=selection.ids()).delete()
+        Membership.objects.filter(customer__in=selection.ids()).delete()
+        Customer.objects.filter(pk__in=selection.ids()).update(
+            nickname="", follow_up="", list_names=""
+        )
+        return selection.count
