@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.db.models.functions import Lower
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
@@ -82,10 +81,7 @@ class ListIndexView(LoginRequiredMixin, TemplateView):
         ]
         return super().get_context_data(
             default_lists=default_lists,
-            # Meta.ordering does not apply to a grouped query: order explicitly.
-            custom_lists=CustomerList.objects.for_performer(performer)
-            .with_member_counts()
-            .order_by(Lower("name"), "name"),
+            custom_lists=CustomerList.objects.for_performer(performer).with_member_counts(),
             create_form=ListNameForm(performer=performer),
             **kwargs,
         )
