@@ -120,14 +120,14 @@ def detail_context(request, customer: Customer, **forms) -> dict:
         .order_by("-created_at", "-id")
     )
     activities = Activity.objects.for_performer(performer).filter(customer=customer)
+    insights = customer_insights(customer)
+    events = EventTable(customer_events(performer, customer), caption="Contact summary")
     return {
         **identity_context(customer),
-        "insights": customer_insights(customer),
+        "insights": insights,
         "chart": monthly_chart(customer),
-        "events": configure(
-            request,
-            EventTable(customer_events(performer, customer), caption="Contact summary"),
-        ),
+        # The insights counted the events already.
+        "events": configure(request, events, count=insights.events),
         "feedback": feedback_table(request, customer),
         "notes": page_of(request, notes, "notes-page", NOTES_PER_PAGE),
         "activities": page_of(request, activities, "activity-page", ACTIVITY_PER_PAGE),
