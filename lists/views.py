@@ -201,7 +201,8 @@ class ListEditView(OwnListMixin, TemplateView):
         )
 
     def search_query(self) -> str:
-        return " ".join(self.request.GET.get("q", "").split())[:MAX_SEARCH]
+        # NUL cannot reach PostgreSQL; the rest is trimmed and capped (M13).
+        return " ".join(self.request.GET.get("q", "").replace("\x00", "").split())[:MAX_SEARCH]
 
     def return_query(self) -> str:
         """The page's own search and page number, to come back to after a POST."""

@@ -256,3 +256,17 @@ def test_a_get_on_a_form_address_goes_back_to_the_list(owner_client, vip, page):
     response = owner_client.get(reverse(f"lists:{page}", args=[vip.pk]))
     assert response.status_code == 302
     assert response.url == vip.get_absolute_url()
+
+
+@pytest.mark.parametrize("q", ["\x00ali", "a" * 10_000, "%_\\"])
+def test_hostile_search_text_never_fails(owner_client, vip, q):
+    response = owner_client.get(vip.get_absolute_url(), {"q": q})
+    assert response.status_code == 200
+    assert len(response.context["query"]) <= 100
+
+
+@pytest.mark.parametrize("names", ["alice\x00", "x" * 50_000])
+def test_hostile_names_are_a_field_error(owner_client, vip, names):
+    response = add(owner_client, vip, names)
+    assert response.status_code == 400
+    assert members_of(vip) == ["alice", "bob"]
