@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
@@ -31,7 +32,7 @@ MEMBERS_PER_PAGE = 50
 MAX_SEARCH = 100
 
 DEFAULT_LIST_HELP = {
-    DefaultList.NEW: "First contact in the last 30 days, not yet mailed or put in a list",
+    DefaultList.NEW: "First contact in the last {days} days, not yet mailed or put in a list",
     DefaultList.UNASSIGNED: "In none of your lists",
     DefaultList.BLOCKED: "Cannot call or mail you; in no other list",
     DefaultList.AFFILIATE: "Joined through your affiliate link",
@@ -67,15 +68,16 @@ class OwnListMixin(LoginRequiredMixin):
 
 class ListIndexView(LoginRequiredMixin, TemplateView):
     """Default lists first, then the performer's lists alphabetically, with member counts:
-    two queries whatever the number of lists."""
+    three queries whatever the number of lists."""
 
     template_name = "lists/list_index.html"
 
     def get_context_data(self, **kwargs):
         performer = self.request.user
         counts = Customer.objects.for_performer(performer).default_list_counts()
+        days = settings.MYCUSTOMERS["NEW_CUSTOMER_DAYS"]
         default_lists = [
-            DefaultListRow(key, label, DEFAULT_LIST_HELP[key], counts[key])
+            DefaultListRow(key, label, DEFAULT_LIST_HELP[key].format(days=days), counts[key])
             for key, label in DefaultList.choices
             if key != DefaultList.AFFILIATE or counts["affiliate_any"]
         ]
@@ -169,7 +171,7 @@ class ListDeleteView(OwnListMixin, TemplateView):
         delete_list(performer=request.user, customer_list=self.customer_list)
         messages.success(
             request,
-            f"Deleted the list “{name}”. Its {_customers(count)} are still in My Customers; "
+            f"Deleted the list “{name}” ({_customers(count)}). No customer was deleted: "
             "those in no other list are now Unassigned (or New Customers).",
         )
         return redirect("lists:index")
@@ -219,6 +221,7 @@ class ListMemberChangeView(ListEditView):
     """Base of the add / remove POSTs; a GET (a reload after an error) shows the list."""
 
     form_class: type
+    form_key: str
 
     def get(self, request, pk):
         return redirect(self.customer_list)

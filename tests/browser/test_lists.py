@@ -50,7 +50,9 @@ def test_a_performer_creates_renames_and_deletes_a_list(logged_in_page: Page, li
     expect(page.get_by_role("heading", name="Delete the list “Big spenders”?")).to_be_visible()
     expect(page.get_by_text("This list has 0 customers.")).to_be_visible()
     page.get_by_role("button", name="Delete List").click()
-    expect(page.get_by_role("status")).to_contain_text("Deleted the list “Big spenders”.")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Deleted the list “Big spenders” (0 customers)."
+    )
     expect(page.get_by_role("link", name="Big spenders")).to_have_count(0)
     expect(page.get_by_text("You have no lists of your own yet")).to_be_visible()
 

@@ -340,7 +340,10 @@ def test_deleting_a_list_keeps_its_customers_who_fall_back_to_unassigned(owner, 
     response = owner_client.post(reverse("lists:delete", args=[vip.pk]))
     assert response.status_code == 302
     assert response.url == INDEX
-    assert messages_of(response)[0].startswith("Deleted the list “VIP”. Its 2 customers are still")
+    assert messages_of(response) == [
+        "Deleted the list “VIP” (2 customers). No customer was deleted: those in no other "
+        "list are now Unassigned (or New Customers)."
+    ]
     assert not CustomerList.objects.filter(pk=vip.pk).exists()
     alice, bob = Customer.objects.order_by("member_name")
     assert (alice.list_label, bob.list_label) == ("Unassigned", "Fans")
