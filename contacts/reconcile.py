@@ -1,18 +1,22 @@
-"""Recount customers' derived fields from their events, and report or repair drift (SPEC C4)."""
+"""Recount customers' derived fields from their events, and report or repair drift (SPEC C4).
+
+Most derived fields must equal the recount exactly. Two are one-way: the missed-call clearing
+time may be later than every event (a dismissal), so it drifts only when it is *earlier* than
+the latest clearing event; and ``new_cleared`` may be set without an event (blocking, a list),
+so it drifts only when it is off although a sent-mail event exists.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 
 from contacts.models import ContactEvent
-from contacts.services import _CLEARS_MISSED, _SETS_MISSED, _counter_sums
+from contacts.services import _CLEARS_MISSED, _CLEARS_NEW, _SETS_MISSED, _counter_sums
 from mycustomers.models import COUNTER_FIELDS, Customer
 
-# Compared exactly. The missed-call clearing time may legitimately be later than any
-# event (a dismissal), so it only drifts when it is *earlier* than the recount.
 EXACT_FIELDS = (
     *COUNTER_FIELDS,
     "earnings",
@@ -21,6 +25,8 @@ EXACT_FIELDS = (
     "last_contact_type",
     "last_missed_call_at",
 )
+ONE_WAY_FIELDS = ("missed_call_cleared_at", "new_cleared")
+FIELDS = (*EXACT_FIELDS, *ONE_WAY_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,8 @@ _RECOUNT = f"""
                max(occurred_at) AS last_contact,
                (array_agg(type ORDER BY occurred_at DESC, id DESC))[1] AS last_contact_type,
                max(occurred_at) FILTER (WHERE type IN ({_SETS_MISSED})) AS last_missed_call_at,
-               max(occurred_at) FILTER (WHERE type IN ({_CLEARS_MISSED})) AS cleared_at
+               max(occurred_at) FILTER (WHERE type IN ({_CLEARS_MISSED})) AS cleared_at,
+               bool_or(type IN ({_CLEARS_NEW})) AS mailed
         FROM {ContactEvent._meta.db_table}
         WHERE %(all)s OR performer_id = ANY(%(performers)s)
         GROUP BY customer_id
@@ -49,54 +56,62 @@ _RECOUNT = f"""
                {", ".join(f"coalesce(r.{f}, 0) AS {f}" for f in COUNTER_FIELDS)},
                coalesce(r.earnings, 0) AS earnings, r.first_contact, r.last_contact,
                coalesce(r.last_contact_type, '') AS last_contact_type,
-               r.last_missed_call_at, r.cleared_at
+               r.last_missed_call_at,
+               -- One-way fields: what they must at least be.
+               GREATEST(c.missed_call_cleared_at, r.cleared_at) AS missed_call_cleared_at,
+               c.new_cleared OR coalesce(r.mailed, false) AS new_cleared
         FROM {Customer._meta.db_table} c LEFT JOIN recount r ON r.customer_id = c.id
         WHERE %(all)s OR c.performer_id = ANY(%(performers)s)
     )
 """
+_DIFFERS = " OR ".join(f"c.{f} IS DISTINCT FROM e.{f}" for f in FIELDS)
 
 
-def find_drift(performer_ids: Sequence[int] | None = None) -> Iterator[Drift]:
-    """Customers whose stored derived fields differ from a recount of their events."""
-    stored = ", ".join(f"c.{f}" for f in (*EXACT_FIELDS, "missed_call_cleared_at"))
-    expected = ", ".join(f"e.{f}" for f in (*EXACT_FIELDS, "cleared_at"))
-    differs = " OR ".join(f"c.{f} IS DISTINCT FROM e.{f}" for f in EXACT_FIELDS)
+def find_drift(performer_ids: Sequence[int] | None = None) -> list[Drift]:
+    """Customers whose stored derived fields differ from a recount of their events,
+    ordered by performer and member name."""
+    stored = ", ".join(f"c.{f}" for f in FIELDS)
+    expected = ", ".join(f"e.{f}" for f in FIELDS)
     sql = f"""{_RECOUNT}
         SELECT e.id, e.performer_id, e.member_name, {stored}, {expected}
         FROM expected e JOIN {Customer._meta.db_table} c ON c.id = e.id
-        WHERE {differs}
-           OR (e.cleared_at IS NOT NULL AND (c.missed_call_cleared_at IS NULL
-                                             OR c.missed_call_cleared_at < e.cleared_at))
+        WHERE {_DIFFERS}
         ORDER BY e.performer_id, e.member_name
     """
-    names = (*EXACT_FIELDS, "missed_call_cleared_at")
+    drifts = []
     with connection.cursor() as cursor:
         cursor.execute(sql, _params(performer_ids))
-        for row in cursor.fetchall():
-            customer_id, performer_id, member_name, *values = row
-            stored_values, expected_values = values[: len(names)], values[len(names) :]
+        for customer_id, performer_id, member_name, *values in cursor.fetchall():
+            stored_values, expected_values = values[: len(FIELDS)], values[len(FIELDS) :]
             differences = {
                 name: (was, should)
-                for name, was, should in zip(names, stored_values, expected_values, strict=True)
+                for name, was, should in zip(FIELDS, stored_values, expected_values, strict=True)
                 if was != should
             }
-            yield Drift(customer_id, performer_id, member_name, differences)
+            drifts.append(Drift(customer_id, performer_id, member_name, differences))
+    return drifts
 
 
 def fix_drift(performer_ids: Sequence[int] | None = None) -> int:
     """Overwrite drifted customers' derived fields with the recount; returns how many."""
-    assignments = ", ".join(f"{f} = e.{f}" for f in EXACT_FIELDS)
-    differs = " OR ".join(f"c.{f} IS DISTINCT FROM e.{f}" for f in EXACT_FIELDS)
+    # One-way fields combine with the row as it is when updated (a dismissal may land now).
+    assignments = ", ".join(
+        [
+            *(f"{f} = e.{f}" for f in EXACT_FIELDS),
+            "missed_call_cleared_at = GREATEST(c.missed_call_cleared_at, e.missed_call_cleared_at)",
+            "new_cleared = c.new_cleared OR e.new_cleared",
+        ]
+    )
     sql = f"""{_RECOUNT}
-        UPDATE {Customer._meta.db_table} c SET {assignments},
-            missed_call_cleared_at = GREATEST(c.missed_call_cleared_at, e.cleared_at)
+        UPDATE {Customer._meta.db_table} c SET {assignments}
         FROM expected e
-        WHERE c.id = e.id AND (
-            {differs}
-            OR (e.cleared_at IS NOT NULL AND (c.missed_call_cleared_at IS NULL
-                                              OR c.missed_call_cleared_at < e.cleared_at)))
+        WHERE c.id = e.id AND ({_DIFFERS})
     """
     with transaction.atomic(), connection.cursor() as cursor:
+        # Keep event writers out while the recount is applied: an event committed between
+        # the recount's snapshot and the UPDATE would otherwise be overwritten (lost).
+        # SHARE mode still lets pages read; record_events waits (seconds at most).
+        cursor.execute(f"LOCK TABLE {ContactEvent._meta.db_table} IN SHARE MODE")
         cursor.execute(sql, _params(performer_ids))
         return cursor.rowcount
 

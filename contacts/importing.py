@@ -1,0 +1,463 @@
+"""Importing contact events from a file (SPEC C3), streamed in batches.
+
+A file is CSV with a header row, or JSON Lines (one object per line). Each row names the
+``performer`` (username), ``member`` (member name), ``type`` (contact type code) and
+``occurred_at`` (ISO 8601 with a UTC offset), and optionally ``amount``, ``quantity``,
+``reference`` and ``summary``.
+
+Rows are parsed and validated in batches; a batch is recorded through
+``contacts.services.record_events`` in one transaction. The first bad row stops the import
+with its line number, and nothing of its batch is applied. By default every batch commits on
+its own (earlier batches stay, so long imports don't hold customer locks for minutes);
+``atomic=True`` makes the whole file one transaction. Events with a reference are recorded at
+most once per performer, so importing a file again is harmless.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+
+from contacts.services import EventError, NewEvent, record_events
+from mycustomers.models import Performer
+
+REQUIRED = ("performer", "member", "type", "occurred_at")
+OPTIONAL = ("amount", "quantity", "reference", "summary")
+FIELDS = (*REQUIRED, *OPTIONAL)
+DEFAULT_BATCH_SIZE = 20_000
+MAX_USERNAME = Performer._meta.get_field("username").max_length
+
+
+class ImportFailed(Exception):
+    """The import stopped; ``str()`` is what the operator reads."""
+
+    def __init__(self, message: str, result: ImportResult | None = None):
+        super().__init__(message)
+        self.result = result
+
+
+class BadRow(ImportFailed):
+    def __init__(self, line: int, reason: str):
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    created_performers: list[str] = field(default_factory=list)
+    committed_through_line: int = 0  # last line of the last committed batch (0: none)
+    started: float = field(default_factory=time.monotonic)
+    elapsed: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.elapsed if self.elapsed > 0 else 0.0
+
+    def summary(self) -> str:
+        text = (
+            f"{self.rows:,} rows read, {self.inserted:,} events inserted, "
+            f"{self.duplicates:,} duplicates skipped in {self.elapsed:.1f} s "
+            f"({self.rows_per_second:,.0f} rows/s)"
+        )
+        if self.created_performers:
+            text += f"; created {len(self.created_performers)} performer(s): " + ", ".join(
+                self.created_performers[:10]
+            )
+            if len(self.created_performers) > 10:
+                text += ", …"
+        return text
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    performer: str
+    event: NewEvent
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def detect_format(name: str, first_line: str) -> str:
+    """``csv`` or ``jsonl``: by file extension, else by the first non-blank character."""
+    suffix = Path(name).suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix == ".csv":
+        return "csv"
+    return "jsonl" if first_line.lstrip().startswith("{") else "csv"
+
+
+def open_source(path: str) -> io.TextIOBase:
+    """The file (or stdin for ``-``) as text; the caller closes it."""
+    if path == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def sniff(lines: Iterable[str], name: str, fmt: str | None = None) -> tuple[str, Iterator[str]]:
+    """Decide the format from the name or the first non-blank line, without losing lines."""
+    iterator = iter(lines)
+    head: list[str] = []
+    try:
+        for text in iterator:
+            head.append(text)
+            if text.strip():
+                break
+    except UnicodeDecodeError:
+        raise BadRow(len(head) + 1, "not valid UTF-8 text") from None
+    fmt = fmt or detect_format(name, head[-1] if head else "")
+    return fmt, itertools.chain(head, iterator)
+
+
+def read_records(lines: Iterable[str], fmt: str) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, raw record) from CSV or JSON Lines text, lazily."""
+    return _read_csv(lines) if fmt == "csv" else _read_jsonl(lines)
+
+
+def _read_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict]]:
+    counted = _LineCounter(lines)
+    reader = csv.reader(counted)
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        header = [h.strip().lower() for h in header]
+        _check_columns(header, line=1)
+        width = len(header)
+        while True:
+            start = counted.line + 1
+            values = next(reader, None)
+            if values is None:
+                return
+            if not values or values == [""]:
+                continue  # a blank line
+            if len(values) != width:
+                raise BadRow(start, f"{len(values)} fields, but the header has {width}")
+            yield start, dict(zip(header, values, strict=True))
+    except csv.Error as exc:
+        raise BadRow(counted.line, f"malformed CSV: {exc}") from None
+    except UnicodeDecodeError:
+        raise BadRow(counted.line + 1, "not valid UTF-8 text") from None
+
+
+def _check_columns(header: list[str], *, line: int) -> None:
+    unknown = [h for h in header if h not in FIELDS]
+    if unknown:
+        raise BadRow(line, f"unknown column(s) {', '.join(unknown)}; expected {', '.join(FIELDS)}")
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise BadRow(line, f"duplicate column(s) {', '.join(duplicated)}")
+    missing = [f for f in REQUIRED if f not in header]
+    if missing:
+        raise BadRow(line, f"missing column(s) {', '.join(missing)}")
+
+
+class _LineCounter:
+    """Counts physical lines handed to the csv module (a quoted field may span lines)."""
+
+    def __init__(self, lines: Iterable[str]):
+        self._lines = iter(lines)
+        self.line = 0
+
+    def __iter__(self) -> _LineCounter:
+        return self
+
+    def __next__(self) -> str:
+        text = next(self._lines)
+        self.line += 1
+        return text
+
+
+def _read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict]]:
+    number = 0
+    iterator = iter(lines)
+    while True:
+        try:
+            text = next(iterator)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise BadRow(number + 1, "not valid UTF-8 text") from None
+        number += 1
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text, parse_float=Decimal)
+        except ValueError as exc:
+            raise BadRow(number, f"malformed JSON: {exc}") from None
+        if not isinstance(record, dict):
+            raise BadRow(number, "expected a JSON object")
+        unknown = [k for k in record if k not in FIELDS]
+        if unknown:
+            raise BadRow(number, f"unknown field(s) {', '.join(map(str, unknown))}")
+        yield number, record
+
+
+# -- parsing one record ---------------------------------------------------------------------
+
+
+def parse_record(line: int, record: dict) -> Row:
+    """Turn one raw record into a validated event, or raise BadRow."""
+    try:
+        performer = _text(record, "performer", required=True).strip()
+        event = NewEvent(
+            member_name=_text(record, "member", required=True),
+            type=_text(record, "type", required=True).strip(),
+            occurred_at=_timestamp(record.get("occurred_at")),
+            amount=_amount(record.get("amount")),
+            quantity=_quantity(record.get("quantity")),
+            reference=_text(record, "reference").strip() or None,
+            summary=_text(record, "summary"),
+        )
+        event.validate()
+    except EventError as exc:
+        raise BadRow(line, str(exc)) from None
+    return Row(line, performer, event)
+
+
+def _text(record: dict, name: str, *, required: bool = False) -> str:
+    value = record.get(name)
+    if value is None or value == "":
+        if required:
+            raise EventError(f"{name} is required")
+        return ""
+    if not isinstance(value, str):
+        raise EventError(f"{name} must be text")
+    return value
+
+
+def _timestamp(value) -> datetime:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise EventError("occurred_at is required")
+    if not isinstance(value, str):
+        raise EventError("occurred_at must be an ISO 8601 text")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise EventError(f"occurred_at {value!r} is not an ISO 8601 date and time") from None
+    if moment.tzinfo is None:
+        raise EventError(f"occurred_at {value!r} needs a UTC offset (e.g. +00:00 or Z)")
+    return moment
+
+
+def _amount(value) -> Decimal:
+    if value is None or value == "":
+        return Decimal("0")
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise EventError("amount must be a decimal number")
+    try:
+        amount = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+    except InvalidOperation:
+        raise EventError(f"amount {value!r} is not a decimal number") from None
+    if not amount.is_finite():
+        raise EventError(f"amount {value!r} is not a decimal number")
+    return amount
+
+
+def _quantity(value) -> int:
+    if value is None or value == "":
+        return 1
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise EventError(f"quantity {value!r} must be a whole number from 1 to 1,000,000")
+
+
+# -- importing ------------------------------------------------------------------------------
+
+
+class EventImporter:
+    def __init__(
+        self,
+        *,
+        create_performers: bool = False,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        atomic: bool = False,
+        from_line: int = 0,
+        on_batch: Callable[[ImportResult], None] | None = None,
+    ):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.create_performers = create_performers
+        self.batch_size = batch_size
+        self.atomic = atomic
+        self.from_line = from_line
+        self.on_batch = on_batch
+        self._performers: dict[str, Performer | None] = {}
+        self._to_create: set[str] = set()
+
+    def run(self, records: Iterable[tuple[int, dict]]) -> ImportResult:
+        result = ImportResult()
+        try:
+            with transaction.atomic() if self.atomic else nullcontext():
+                self._run(records, result)
+        except ImportFailed as exc:
+            result.elapsed = time.monotonic() - result.started
+            if self.atomic:
+                result.inserted = result.duplicates = result.committed_through_line = 0
+                result.created_performers = []
+            exc.result = result
+            raise
+        result.elapsed = time.monotonic() - result.started
+        return result
+
+    def _run(self, records: Iterable[tuple[int, dict]], result: ImportResult) -> None:
+        batches = _parsed_batches(records, self.batch_size, self.from_line)
+        with closing(batches):  # stops the reader thread whatever happens here
+            for batch, error in batches:
+                # Rows before a bad row come first: an unknown performer there is the first error.
+                self._check_performers(batch)
+                if error is not None:
+                    raise error
+                if batch:
+                    result.rows += len(batch)
+                    self._apply(batch, result)
+
+    def _check_performers(self, batch: list[Row]) -> None:
+        unseen = {row.performer for row in batch} - self._performers.keys()
+        if unseen:
+            found = {p.username: p for p in Performer.objects.filter(username__in=unseen)}
+            for name in unseen:
+                self._performers[name] = found.get(name)
+        for row in batch:
+            name = row.performer
+            if self._performers[name] is None and name not in self._to_create:
+                self._to_create.add(self._creatable(row))
+
+    def _creatable(self, row: Row) -> str:
+        name = row.performer
+        if not self.create_performers:
+            raise BadRow(
+                row.line, f"unknown performer {name!r} (use --create-performers to create it)"
+            )
+        try:
+            if len(name) > MAX_USERNAME:
+                raise ValidationError(f"at most {MAX_USERNAME} characters")
+            Performer.username_validator(name)
+        except ValidationError as exc:
+            raise BadRow(row.line, f"performer {name!r} is not a valid username") from exc
+        return name
+
+    def _apply(self, batch: list[Row], result: ImportResult) -> None:
+        groups: dict[str, list[NewEvent]] = {}
+        seen: set[tuple[str, str]] = set()
+        duplicates = 0
+        for row in batch:
+            ref = row.event.reference
+            if ref is not None:
+                if (row.performer, ref) in seen:
+                    duplicates += 1  # the same reference twice in one batch: keep the first
+                    continue
+                seen.add((row.performer, ref))
+            groups.setdefault(row.performer, []).append(row.event)
+        inserted = 0
+        try:
+            with transaction.atomic():
+                created = self._create_performers()
+                for name, events in groups.items():
+                    recorded = record_events(performer=self._performers[name], events=events)
+                    inserted += len(recorded)
+                    duplicates += len(events) - len(recorded)
+        except (DatabaseError, EventError) as exc:
+            # The import stops here, so the performer cache needs no repair.
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ImportFailed(
+                f"lines {batch[0].line}–{batch[-1].line}: the database refused the batch: {reason}"
+            ) from exc
+        result.inserted += inserted
+        result.duplicates += duplicates
+        result.created_performers += created
+        result.committed_through_line = batch[-1].line
+        if self.on_batch:
+            self.on_batch(result)
+
+    def _create_performers(self) -> list[str]:
+        if not self._to_create:
+            return []
+        names = sorted(self._to_create)
+        Performer.objects.bulk_create(
+            [Performer(username=n, password=make_password(None)) for n in names],
+            ignore_conflicts=True,
+        )
+        for performer in Performer.objects.filter(username__in=names):
+            self._performers[performer.username] = performer
+        self._to_create.clear()
+        return names
+
+
+_END = object()
+
+
+def _parsed_batches(
+    records: Iterable[tuple[int, dict]], size: int, from_line: int
+) -> Iterator[tuple[list[Row], Exception | None]]:
+    """Parse records into batches on a reader thread, so that parsing the next batch
+    overlaps the database's work on this one. A batch ends early, with the error, at the
+    first bad row. Parsing is pure Python: the thread never touches the database."""
+    handoff: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item) -> None:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read() -> None:
+        batch: list[Row] = []
+        try:
+            for line, record in records:
+                if stop.is_set():
+                    return
+                if line < from_line:
+                    continue
+                batch.append(parse_record(line, record))
+                if len(batch) >= size:
+                    put((batch, None))
+                    batch = []
+            put((batch, None))
+        except Exception as exc:  # handed to the importing thread, which raises it
+            put((batch, exc))
+        put(_END)
+
+    reader = threading.Thread(target=read, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := handoff.get()) is not _END:
+            yield item
+            if item[1] is not None:
+                return
+    finally:
+        stop.set()
+        reader.join()
+
+
+def import_file(path: str, *, fmt: str | None = None, **options) -> ImportResult:
+    """Import ``path`` (``-`` for stdin); ``options`` are EventImporter's."""
+    with open_source(path) as stream:
+        fmt, lines = sniff(stream, path, fmt)
+        return EventImporter(**options).run(read_records(lines, fmt))

@@ -1,0 +1,79 @@
+"""manage.py reconcile_counters [--fix] [--performer USERNAME]: recount counters (SPEC C4)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from contacts.reconcile import Drift, find_drift, fix_drift
+from mycustomers.models import Performer
+
+
+class Command(BaseCommand):
+    help = (
+        "Recount every customer's counters, earnings, first/last contact and missed-call state "
+        "from their contact events and report each difference. Exits with status 1 when drift "
+        "is found and not fixed; --fix repairs it."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--fix", action="store_true", help="repair the drift found")
+        parser.add_argument(
+            "--performer",
+            action="append",
+            metavar="USERNAME",
+            help="only this performer's customers (repeatable; default: everyone)",
+        )
+
+    def handle(self, *args, **options) -> None:
+        performers = self._performers(options["performer"])
+        performer_ids = None if performers is None else list(performers)
+        drifts = find_drift(performer_ids)
+        names = performers or dict(
+            Performer.objects.filter(pk__in={d.performer_id for d in drifts}).values_list(
+                "pk", "username"
+            )
+        )
+        for drift in drifts:
+            self.stdout.write(_describe(drift, names.get(drift.performer_id, "?")))
+        scope = "" if performers is None else f" of {', '.join(sorted(performers.values()))}"
+        if not drifts:
+            self.stdout.write(self.style.SUCCESS(f"No drift: every customer{scope} matches."))
+            return
+        if not options["fix"]:
+            raise CommandError(
+                f"{_customers(len(drifts))}{scope} drifted from their events; "
+                "run with --fix to repair.",
+                returncode=1,
+            )
+        fixed = fix_drift(performer_ids)
+        self.stdout.write(self.style.SUCCESS(f"Fixed {_customers(fixed)}{scope}."))
+
+    @staticmethod
+    def _performers(usernames: list[str] | None) -> dict[int, str] | None:
+        if not usernames:
+            return None
+        found = dict(Performer.objects.filter(username__in=usernames).values_list("pk", "username"))
+        missing = sorted(set(usernames) - set(found.values()))
+        if missing:
+            raise CommandError(f"Unknown performer(s): {', '.join(missing)}", returncode=2)
+        return found
+
+
+def _customers(count: int) -> str:
+    return f"{count:,} customer{'s' if count != 1 else ''}"
+
+
+def _describe(drift: Drift, performer: str) -> str:
+    changes = "; ".join(
+        f"{field} {_show(stored)} → {_show(recounted)}"
+        for field, (stored, recounted) in drift.differences.items()
+    )
+    return f"{performer} / {drift.member_name} (customer {drift.customer_id}): {changes}"
+
+
+def _show(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if hasattr(value, "isoformat"):
+        return value.isoformat(timespec="seconds")
+    return str(value)
