@@ -13,16 +13,32 @@ from contacts.offers import MAX_MESSAGE, MAX_VALUE, MIN_VALUE
 MAX_OFFER_DAYS = 5 * 366
 
 
+def at_most(limit: int, what: str):
+    """A length check whose message shows both numbers readably ("100,000", not "100000");
+    the widget gets ``maxlength`` too, so browsers stop typing at the limit."""
+
+    def validate(value: str) -> None:
+        if len(value) > limit:
+            raise forms.ValidationError(
+                f"{what} can be at most {limit:,} characters (this one has {len(value):,})."
+            )
+
+    return validate
+
+
+class LimitedCharField(forms.CharField):
+    def __init__(self, *, limit: int, what: str, **kwargs):
+        super().__init__(validators=[at_most(limit, what)], **kwargs)
+        self.widget.attrs.setdefault("maxlength", str(limit))
+
+
 class NoteForm(forms.Form):
-    body = forms.CharField(
+    body = LimitedCharField(
         label="Note",
+        limit=MAX_NOTE,
+        what="Notes",
         widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=MAX_NOTE,
-        error_messages={
-            "required": "Write something before saving the note.",
-            "max_length": f"Notes can be at most {MAX_NOTE:,} characters "
-            "(this one has %(show_value)d).",
-        },
+        error_messages={"required": "Write something before saving the note."},
     )
 
 
@@ -51,15 +67,12 @@ class OfferForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter a date such as 2030-12-31."},
     )
-    message = forms.CharField(
+    message = LimitedCharField(
         label="Message",
+        limit=MAX_MESSAGE,
+        what="The message",
         required=False,
-        max_length=MAX_MESSAGE,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={
-            "max_length": f"The message can be at most {MAX_MESSAGE} characters "
-            "(this one has %(show_value)d)."
-        },
     )
 
     def clean_expires_on(self):

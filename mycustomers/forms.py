@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Exists, OuterRef
 
+from contacts.forms import LimitedCharField
 from lists.models import CustomerList, Membership
 from mycustomers.models import Customer, FollowUpStatus, Member
 
@@ -16,15 +17,12 @@ NO_FOLLOW_UP = "none"
 
 
 class NicknameForm(forms.Form):
-    nickname = forms.CharField(
+    nickname = LimitedCharField(
         label="Nickname",
-        max_length=MAX_NICKNAME,
+        limit=MAX_NICKNAME,
+        what="Nicknames",
         required=False,
         help_text="Only you see it. Leave empty to remove it.",
-        error_messages={
-            "max_length": f"Nicknames can be at most {MAX_NICKNAME} characters "
-            "(this one has %(show_value)d)."
-        },
     )
 
     def clean_nickname(self) -> str:
@@ -104,6 +102,6 @@ class LookupForm(forms.Form):
         max_length=MAX_MEMBER_NAME,
         error_messages={
             "required": "Type the member name of the caller.",
-            "max_length": f"Member names are at most {MAX_MEMBER_NAME} characters.",
+            "max_length": f"Member names are at most {MAX_MEMBER_NAME} characters long.",
         },
     )

@@ -1,0 +1,178 @@
+"""Contact history (SPEC D10) and purchase details: calls, mails and chats of the last 16
+months with purchase links; every offer with count and value; ratings and feedback."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from contacts.models import ContactEvent, Feedback, Offer
+from contacts.types import ContactType
+from mycustomers.insights import history_since, months_ago
+from tests.factories import add_event, make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def history(client, customer, **query):
+    return client.get(reverse("customers:history", args=[customer.pk]), query)
+
+
+def shown_ids(response) -> list[int]:
+    contacts = response.content.decode().split('id="contacts"', 1)[1].split("</table>", 1)[0]
+    return [int(i) for i in re.findall(r'data-id="(\d+)"', contacts)]
+
+
+def event(customer, **filters) -> ContactEvent:
+    return ContactEvent.objects.get(customer=customer, **filters)
+
+
+def test_it_shows_calls_mails_and_chats_of_the_last_16_months(owner_client, owner):
+    customer = add_event(owner, "alice", ContactType.CALL_RECEIVED, ago=timedelta(days=30))
+    add_event(owner, "alice", ContactType.MAIL_SENT_SOLD, ago=timedelta(days=200), amount=4)
+    add_event(owner, "alice", ContactType.CHAT, ago=timedelta(days=455), quantity=3)
+    add_event(owner, "alice", ContactType.CALL_MISSED, ago=timedelta(days=17 * 31))
+    add_event(owner, "alice", ContactType.GOODY_BAG, ago=timedelta(days=3), amount=9)
+
+    response = history(owner_client, customer)
+
+    assert response.status_code == 200
+    shown = {ContactEvent.objects.get(pk=pk).type for pk in shown_ids(response)}
+    assert shown == {ContactType.CALL_RECEIVED, ContactType.MAIL_SENT_SOLD, ContactType.CHAT}
+
+
+def test_an_event_17_months_old_is_not_shown_but_one_15_months_old_is(owner_client, owner):
+    now = timezone.now()
+    customer = make_customer(owner, "bob", ago=now - months_ago(now, 17))
+    add_event(owner, "bob", ContactType.MAIL_RECEIVED, ago=now - months_ago(now, 15))
+    old = event(customer, type=ContactType.CALL_RECEIVED)
+    recent = event(customer, type=ContactType.MAIL_RECEIVED)
+    assert shown_ids(history(owner_client, customer)) == [recent.pk]
+    assert old.occurred_at < history_since() < recent.occurred_at
+
+
+def test_the_window_is_a_setting(owner_client, owner, settings):
+    customer = make_customer(owner, "carol", ago=timedelta(days=100))
+    settings.MYCUSTOMERS = {**settings.MYCUSTOMERS, "HISTORY_MONTHS": 2}
+    assert shown_ids(history(owner_client, customer)) == []
+    assert "last 2 months" in history(owner_client, customer).content.decode()
+
+
+def test_months_ago_clamps_to_the_end_of_shorter_months():
+    assert months_ago(datetime(2025, 3, 31, 12, tzinfo=UTC), 1) == datetime(
+        2025, 2, 28, 12, tzinfo=UTC
+    )
+    assert months_ago(datetime(2025, 5, 15, tzinfo=UTC), 16) == datetime(2024, 1, 15, tzinfo=UTC)
+
+
+def test_paid_events_link_to_their_purchase_details(owner_client, owner):
+    customer = add_event(owner, "dan", ContactType.CALL_RECEIVED, amount="30.00", reference="P9")
+    add_event(owner, "dan", ContactType.MAIL_RECEIVED)
+    paid = event(customer, reference="P9")
+    free = event(customer, type=ContactType.MAIL_RECEIVED)
+    body = history(owner_client, customer).content.decode()
+    assert f'href="{paid.get_absolute_url()}"' in body
+    assert free.get_absolute_url() not in body
+
+
+def test_it_pages_by_fifty_and_sorts(owner_client, owner):
+    customer = make_customer(owner, "eve", ago=timedelta(days=1))
+    for day in range(2, 61):
+        add_event(owner, "eve", ContactType.MAIL_RECEIVED, ago=timedelta(days=day), amount=day)
+    first = history(owner_client, customer)
+    assert len(shown_ids(first)) == 50
+    assert "1–50 of 60" in first.content.decode()
+    assert len(shown_ids(history(owner_client, customer, **{"events-page": 2}))) == 10
+    by_amount = shown_ids(history(owner_client, customer, **{"events-sort": "-amount"}))
+    amounts = [ContactEvent.objects.get(pk=pk).amount for pk in by_amount]
+    assert amounts == sorted(amounts, reverse=True)
+
+
+def test_the_offers_section_lists_every_offer_with_count_and_value(owner_client, owner):
+    customer = make_customer(owner, "fay")
+    now = timezone.now()
+    Offer.objects.create(
+        performer=owner, customer=customer, value=Decimal("10.00"), redeemed_at=now
+    )
+    Offer.objects.create(
+        performer=owner,
+        customer=customer,
+        value=Decimal("4.50"),
+        expires_at=now - timedelta(days=1),
+        message="Last chance",
+    )
+    Offer.objects.create(
+        performer=owner, customer=customer, value=Decimal("1.25"), sent_at=now - timedelta(days=900)
+    )
+    body = history(owner_client, customer).content.decode()
+    assert "3 sent, worth $15.75 in all" in body
+    assert "Redeemed" in body and "Expired" in body and "Open" in body
+    assert "Last chance" in body
+
+
+def test_the_ratings_and_feedback_section(owner_client, owner):
+    customer = make_customer(owner, "gil")
+    Feedback.objects.create(performer=owner, customer=customer, rating=2, comment="Too short")
+    body = history(owner_client, customer).content.decode()
+    assert "Ratings and feedback" in body
+    assert "2 / 5" in body and "Too short" in body
+
+
+def test_it_has_the_chart(owner_client, owner):
+    customer = make_customer(owner, "hop", ago=timedelta(days=3), amount=5)
+    assert history(owner_client, customer).content.decode().count('<svg class="chart-svg"') == 2
+
+
+# --- Purchase details -------------------------------------------------------------------
+
+
+def test_the_purchase_page_shows_the_event(owner_client, owner):
+    customer = add_event(
+        owner,
+        "ida",
+        ContactType.CALL_FEATURED_RECEIVED,
+        amount="18.40",
+        quantity=1,
+        reference="PUR-42",
+        summary="12 minutes, love reading",
+    )
+    purchase = event(customer, reference="PUR-42")
+    response = owner_client.get(purchase.get_absolute_url())
+    assert response.status_code == 200
+    body = response.content.decode()
+    for text in (
+        "Call from Top Picks / Featured Listing Received",
+        "$18.40",
+        "PUR-42",
+        "12 minutes, love reading",
+        "Call",
+        f'href="{customer.get_absolute_url()}#contacts"',
+        reverse("customers:history", args=[customer.pk]),
+    ):
+        assert text in body
+
+
+def test_an_event_of_another_customer_is_a_404(owner_client, owner):
+    alice = add_event(owner, "alice", amount=3)
+    bob = make_customer(owner, "bob")
+    url = reverse("customers:purchase", args=[bob.pk, alice.events.get().pk])
+    assert owner_client.get(url).status_code == 404
+
+
+def test_an_event_of_another_performer_is_a_404(owner_client, owner, colleague):
+    mine = make_customer(owner, "alice")
+    theirs = add_event(colleague, "alice", amount=3)
+    url = reverse("customers:purchase", args=[mine.pk, theirs.events.get().pk])
+    assert owner_client.get(url).status_code == 404
+    url = reverse("customers:purchase", args=[theirs.pk, theirs.events.get().pk])
+    assert owner_client.get(url).status_code == 404
+
+
+def test_history_of_another_performers_customer_is_a_404(owner_client, colleague):
+    theirs = make_customer(colleague, "alice")
+    assert history(owner_client, theirs).status_code == 404
