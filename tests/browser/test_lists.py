@@ -4,21 +4,14 @@
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from lists.services import create_list, set_customer_lists
 from mycustomers.models import Customer
+from tests.browser.a11y import assert_accessible
 from tests.factories import add_event, make_customer
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    if results.violations_count:
-        print(results.generate_report())
-    assert results.violations_count == 0, f"axe violations on {page.url}"
 
 
 def test_a_performer_creates_renames_and_deletes_a_list(logged_in_page: Page, live_server):

@@ -314,6 +314,22 @@ def test_renaming_changes_the_order_of_the_lists_column(owner, owner_client):
     ]
 
 
+def test_the_main_view_sorted_by_lists_follows_a_rename(owner, owner_client):
+    ann, zed = create_list(performer=owner, name="Ann"), create_list(performer=owner, name="Zed")
+    make_customer(owner, "alice")
+    make_customer(owner, "bob")
+    set_customer_lists(performer=owner, customers=named(owner, "alice"), lists=[ann])
+    set_customer_lists(performer=owner, customers=named(owner, "bob"), lists=[zed])
+
+    def by_lists() -> list[str]:
+        response = owner_client.get(reverse("customers:list"), {"sort": "lists"})
+        return [row.record.member_name for row in response.context["table"].page.object_list]
+
+    assert by_lists() == ["alice", "bob"]
+    owner_client.post(reverse("lists:rename", args=[ann.pk]), {"name": "Zulu"})
+    assert by_lists() == ["bob", "alice"]
+
+
 # Delete
 
 
