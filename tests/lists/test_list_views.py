@@ -128,6 +128,26 @@ def test_each_list_opens_the_main_view_filtered_to_it(owner, owner_client):
     assert f'href="{vip.get_absolute_url()}"' in content
 
 
+def test_each_count_matches_the_main_view_filtered_to_that_list(owner, owner_client):
+    vip, fans = create_list(performer=owner, name="VIP"), create_list(performer=owner, name="Fans")
+    add_event(owner, "nina")
+    for name in ("olga", "oscar", "paul", "quinn", "rita"):
+        make_customer(owner, name)
+    Customer.objects.filter(member_name__in=["nina", "olga"]).update(affiliate_referral=True)
+    set_customer_lists(performer=owner, customers=named(owner, "olga", "oscar"), lists=[vip])
+    set_customer_lists(performer=owner, customers=named(owner, "oscar", "rita"), lists=[fans])
+    block_customers(performer=owner, customers=named(owner, "paul"))
+    delete_customers(performer=owner, customers=named(owner, "rita"))
+
+    response = owner_client.get(INDEX)
+    rows = [(row.key, row.member_count) for row in response.context["default_lists"]]
+    rows += [(lst.pk, lst.member_count) for lst in response.context["custom_lists"]]
+    assert len(rows) == 6
+    for key, count in rows:
+        shown = owner_client.get(reverse("customers:list"), {"list": key, "per_page": 50})
+        assert shown.context["table"].page.paginator.count == count, key
+
+
 def test_only_custom_lists_have_a_radio_button(owner, owner_client):
     lists = [create_list(performer=owner, name=n) for n in ("VIP", "Fans")]
     response = owner_client.get(INDEX)
