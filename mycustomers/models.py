@@ -93,7 +93,7 @@ class CustomerQuerySet(models.QuerySet):
     def starting_with(self, initial: str) -> CustomerQuerySet:
         """Member names starting with a letter or digit, ignoring case; "#" is any digit (M9).
 
-        A range on the sort key of cust_vis_name_ci rather than LIKE 'B%' or LEFT(): the
+        A range on the sort key of cust_vis_name_nick rather than LIKE 'B%' or LEFT(): the
         index serves it, and COLLATE "C" makes the range exact whatever the database locale.
         """
         if not initial:
@@ -233,13 +233,14 @@ def _sort_index(field: str) -> models.Index:
     )
 
 
-def _sort_expression_index(name: str, expression) -> models.Index:
+def _sort_expression_index(name: str, expression, **kwargs) -> models.Index:
     return models.Index(
         models.F("performer"),
         expression,
         models.F("member_name"),
         name=name,
         condition=models.Q(status=CustomerStatus.ACTIVE),
+        **kwargs,
     )
 
 
@@ -304,13 +305,22 @@ class Customer(models.Model):
         indexes = [
             *(_sort_index(f) for f in (*COUNTER_FIELDS, "earnings")),
             _sort_index("member_name"),
-            _sort_expression_index("cust_vis_name_ci", NAME_SORT),
+            # With the nickname, a search too short for the trigram indexes ("a", "jo") is
+            # counted from this index alone rather than from every table row.
+            _sort_expression_index("cust_vis_name_nick", NAME_SORT, include=["nickname"]),
             # NULLS FIRST: "no contact yet" is the oldest (see CustomerQuerySet.sorted_by).
             _sort_expression_index(
                 "cust_vis_last_contact_nf", models.F("last_contact").asc(nulls_first=True)
             ),
             _sort_expression_index("cust_vis_contact_type", CONTACT_TYPE_SORT),
             _sort_expression_index("cust_vis_lists_ci", LISTS_SORT),
+            # New Customers and Unassigned (L2): customers in no custom list, by first contact.
+            models.Index(
+                fields=["performer", "first_contact"],
+                include=["new_cleared"],
+                name="cust_vis_no_list",
+                condition=models.Q(status=CustomerStatus.ACTIVE, list_names=""),
+            ),
             # The Affiliate Referral list shows once one such customer exists (L1).
             models.Index(
                 fields=["performer"],

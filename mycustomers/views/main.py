@@ -29,7 +29,8 @@ DEFAULT_PER_PAGE = 20
 SORT_KEYS = frozenset(
     name for name, column in CustomerTable.base_columns.items() if name != "select"
 )
-_PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+_DIGITS = re.compile(r"[0-9]+")
+_HUGE = 10**9  # any longer number is past the end anyway (and int() of 5,000 digits raises)
 
 
 def _sort(value: str | None) -> str:
@@ -39,8 +40,9 @@ def _sort(value: str | None) -> str:
 
 
 def _page(value: str | None) -> int:
-    number = int(value) if value and _PAGE_NUMBER.fullmatch(value) else 1
-    return max(number, 1)
+    if not value or not _DIGITS.fullmatch(value):
+        return 1
+    return max(int(value), 1) if len(value) < 10 else _HUGE
 
 
 def _per_page(value: str | None) -> int:
@@ -142,6 +144,8 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
         first_row = page.start_index()
         context.update(
             state=state,
+            # Where actions return to (M11): this view, from cleaned values only.
+            current_url=reverse("customers:list") + state.url(page=state.page),
             default_sort=DEFAULT_SORT,
             flag_form_id=FLAG_FORM_ID,
             list_choices=self.filterset.list_choices,
