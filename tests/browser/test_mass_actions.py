@@ -1,0 +1,72 @@
+"""Mass actions in a real browser: header checkbox, "select all in view", confirmation with
+the exact count, and Undo."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from mycustomers.models import Customer
+from tests.browser.a11y import assert_accessible
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def fifteen(owner):
+    for i in range(15):
+        make_customer(owner, f"Member{i:02d}")
+
+
+def test_header_checkbox_then_select_all_in_view_blocks_everyone(
+    logged_in_page: Page, live_server, fifteen
+):
+    page = logged_in_page
+    page.goto(f"{live_server.url}/customers/?sort=customer&per_page=10")
+    banner = page.get_by_label("Select all 15 customers in this view")
+    expect(banner).to_be_hidden()
+
+    page.get_by_label("Select every customer on this page").check()
+    expect(page.get_by_label("Select Member00")).to_be_checked()
+    expect(banner).to_be_visible()
+    banner.check()
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Block").first.click()
+    expect(page.get_by_role("heading", name="Block customers")).to_be_visible()
+    expect(page.get_by_text("All 15 customers in this view")).to_be_visible()
+    page.get_by_role("button", name="Block 15 customers").click()
+    expect(page.get_by_role("status")).to_contain_text("Blocked 15 customers.")
+    assert Customer.objects.blocked().count() == 15
+
+
+def test_unchecking_a_row_withdraws_the_select_all_choice(
+    logged_in_page: Page, live_server, fifteen
+):
+    page = logged_in_page
+    page.goto(f"{live_server.url}/customers/?sort=customer&per_page=10")
+    page.get_by_label("Select every customer on this page").check()
+    banner = page.get_by_label("Select all 15 customers in this view")
+    banner.check()
+    page.get_by_label("Select Member03").uncheck()
+    expect(banner).to_be_hidden()
+    expect(banner).not_to_be_checked()
+
+
+def test_delete_checked_rows_then_undo(logged_in_page: Page, live_server, fifteen):
+    page = logged_in_page
+    page.goto(f"{live_server.url}/customers/?sort=customer&per_page=10")
+    page.get_by_label("Select Member01").check()
+    page.get_by_label("Select Member02").check()
+    page.get_by_role("button", name="Delete").first.click()
+    expect(page.get_by_text("2 customers selected")).to_be_visible()
+    page.get_by_role("button", name="Delete 2 customers").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Deleted 2 customers.")
+    assert page.url.endswith("/customers/?sort=customer&per_page=10")
+    expect(page.get_by_role("link", name="Member01", exact=True)).to_have_count(0)
+    page.get_by_role("button", name="Undo").click()
+    expect(page.get_by_role("status")).to_contain_text("Undone: restored 2 customers.")
+    expect(page.get_by_role("link", name="Member01", exact=True)).to_be_visible()
+    assert Customer.objects.deleted().count() == 0
