@@ -3,7 +3,10 @@ in the activity history (D9)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
 from contacts.models import Activity, ActivityVerb, Note
@@ -12,6 +15,7 @@ from mycustomers.services import ActionError
 
 MAX_NOTE = Note._meta.get_field("body").max_length
 EXCERPT = 80
+EDIT_SLACK = timedelta(seconds=1)
 
 
 def clean_note_body(body: str) -> str:
@@ -30,7 +34,10 @@ def add_note(*, performer, customer: Customer, body: str) -> Note:
     body = clean_note_body(body)
     _check_owner(performer, customer)
     with transaction.atomic():
-        note = Note.objects.create(performer=performer, customer=customer, body=body)
+        now = timezone.now()
+        note = Note.objects.create(
+            performer=performer, customer=customer, body=body, created_at=now, updated_at=now
+        )
         _log(performer, customer.pk, ActivityVerb.NOTE_ADDED, body)
     return note
 
@@ -54,6 +61,16 @@ def delete_note(*, performer, note: Note) -> None:
         deleted, _ = Note.objects.for_performer(performer).filter(pk=note.pk).delete()
         if deleted:
             _log(performer, note.customer_id, ActivityVerb.NOTE_DELETED, note.body)
+
+
+def with_edited(notes: QuerySet) -> QuerySet:
+    """Annotate ``edited``: changed after it was written. A second's slack, because rows
+    created with the model defaults get two slightly different timestamps."""
+    return notes.annotate(
+        edited=ExpressionWrapper(
+            Q(updated_at__gt=F("created_at") + EDIT_SLACK), output_field=BooleanField()
+        )
+    )
 
 
 def excerpt(text: str, length: int = EXCERPT) -> str:

@@ -4,6 +4,7 @@ number of events."""
 
 from __future__ import annotations
 
+import re
 import zlib
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from django.views.generic import DetailView
 
 from contacts.forms import NoteForm
 from contacts.models import Activity, ContactEvent, Feedback, Note, Offer
+from contacts.notes import with_edited
 from contacts.offers import offer_totals
 from contacts.types import Channel, types_where
 from mycustomers.detail_tables import EventTable, FeedbackTable, OfferTable, configure
@@ -34,11 +36,13 @@ HISTORY_TYPES = types_where(lambda e: e.channel in {Channel.CALL, Channel.MAIL, 
 
 
 def initials(name: str) -> str:
-    """Up to two letters for the avatar: "john_doe" → "JD", "Member0042" → "ME"."""
-    words = "".join(c if c.isalnum() else " " for c in name).split()
+    """Up to two letters for the avatar: "john_doe" → "JD", "BigSpender" → "BS",
+    "Member0042" → "ME"."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", name)
     if len(words) >= 2:
         return (words[0][0] + words[1][0]).upper()
-    return (words[0][:2] if words else "?").upper()
+    letters = words[0] if words else "".join(c for c in name if c.isalnum())
+    return (letters[:2] or "?").upper()
 
 
 def avatar_tone(name: str) -> int:
@@ -114,11 +118,8 @@ def detail_context(request, customer: Customer, **forms) -> dict:
     lists_form = forms.get("lists_form") or CustomerListsForm(
         performer=performer, customer=customer
     )
-    notes = (
-        Note.objects.for_performer(performer)
-        .filter(customer=customer)
-        .order_by("-created_at", "-id")
-    )
+    notes = with_edited(Note.objects.for_performer(performer).filter(customer=customer))
+    notes = notes.order_by("-created_at", "-id")
     activities = Activity.objects.for_performer(performer).filter(customer=customer)
     insights = customer_insights(customer)
     events = EventTable(customer_events(performer, customer), caption="Contact summary")

@@ -15,7 +15,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from contacts.forms import NoteForm, OfferForm
 from contacts.models import Note
-from contacts.notes import add_note, delete_note, edit_note
+from contacts.notes import add_note, delete_note, edit_note, with_edited
 from contacts.offers import send_offer
 from mycustomers.forms import CustomerListsForm, FollowUpForm, NicknameForm
 from mycustomers.models import CustomerStatus, FollowUpStatus
@@ -142,7 +142,8 @@ class NoteMixin:
     """The note, through the performer and this customer: anything else is a 404."""
 
     def get_note(self) -> Note:
-        notes = Note.objects.for_performer(self.request.user).filter(customer=self.object)
+        notes = with_edited(Note.objects.for_performer(self.request.user))
+        notes = notes.filter(customer=self.object)
         return get_object_or_404(notes, pk=self.kwargs["note_pk"])
 
 

@@ -20,6 +20,7 @@ from lists.models import CustomerList
 from lists.services import set_customer_lists
 from mycustomers.insights import customer_insights, monthly_figures
 from mycustomers.models import Customer, FollowUpStatus, Member
+from mycustomers.views.detail import initials
 from tests.factories import add_event, make_customer
 
 pytestmark = pytest.mark.django_db
@@ -442,3 +443,11 @@ def test_make_customer_is_not_new_and_has_one_event(owner):
     # Guard for the fixtures above: an old single call.
     customer = make_customer(owner, "zed")
     assert customer.events.count() == 1 and not customer.is_new
+
+
+@pytest.mark.parametrize(
+    ("name", "letters"),
+    [("john_doe", "JD"), ("BigSpender", "BS"), ("Member0042", "ME"), ("0042", "00"), ("__", "?")],
+)
+def test_the_avatar_shows_up_to_two_initials(name, letters):
+    assert initials(name) == letters

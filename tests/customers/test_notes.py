@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -98,6 +100,9 @@ def test_the_edit_page_shows_the_note_in_a_form(owner_client, note):
 
 
 def test_editing_a_note_saves_it_and_logs_it(owner_client, alice, note):
+    an_hour_ago = note.created_at - timedelta(hours=1)
+    Note.objects.filter(pk=note.pk).update(created_at=an_hour_ago, updated_at=an_hour_ago)
+    assert "edited" not in owner_client.get(alice.get_absolute_url()).content.decode()
     response = owner_client.post(edit_url(note), {"body": "Likes tarot and runes"})
     assert response.status_code == 302
     assert response.url == alice.get_absolute_url() + "#notes"
