@@ -11,6 +11,19 @@
     });
   });
 
+  // Keep bookmarkable URLs short: leave empty fields (q=&list=) out of the query.
+  document.querySelectorAll("form.controls").forEach(function (controls) {
+    controls.addEventListener("submit", function (event) {
+      var params = new URLSearchParams();
+      new FormData(controls).forEach(function (value, name) {
+        if (value !== "") params.append(name, value);
+      });
+      event.preventDefault();
+      var query = params.toString();
+      window.location.assign(controls.action + (query ? "?" + query : ""));
+    });
+  });
+
   // Header checkbox: checks or clears every row of this page (A2).
   var form = document.getElementById("customer-table-form");
   if (form) {
