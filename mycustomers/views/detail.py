@@ -13,6 +13,7 @@ from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.generic import DetailView
 
 from contacts.forms import NoteForm
@@ -81,8 +82,10 @@ def page_of(request, queryset: QuerySet, param: str, per_page: int) -> Page:
     return page
 
 
-def send_mail_url(customer: Customer) -> str:
-    return f"{reverse('customers:send_mail')}?ids={customer.pk}"
+def action_url(name: str, customer: Customer) -> str:
+    """A mass-action page for this one customer, coming back here afterwards."""
+    query = urlencode({"ids": customer.pk, "next": customer.get_absolute_url()})
+    return f"{reverse(f'customers:{name}')}?{query}"
 
 
 def identity_context(customer: Customer) -> dict:
@@ -92,7 +95,8 @@ def identity_context(customer: Customer) -> dict:
         "photo": photo_src(customer.member.photo_url),
         "initials": initials(customer.member_name),
         "avatar_tone": avatar_tone(customer.member_name),
-        "send_mail_url": send_mail_url(customer),
+        "send_mail_url": action_url("send_mail", customer),
+        "restore_url": action_url("restore", customer) if customer.is_deleted else "",
     }
 
 

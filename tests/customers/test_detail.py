@@ -19,7 +19,7 @@ from contacts.types import EFFECTS, ContactType
 from lists.models import CustomerList
 from lists.services import set_customer_lists
 from mycustomers.insights import customer_insights, monthly_figures
-from mycustomers.models import Customer, FollowUpStatus, Member
+from mycustomers.models import Customer, CustomerStatus, FollowUpStatus, Member
 from mycustomers.views.detail import initials
 from tests.factories import add_event, make_customer
 
@@ -84,6 +84,14 @@ def alice(owner):
     return customer
 
 
+def send_mail_link(customer) -> str:
+    """Send Mail for this one customer, coming back to the detail page (HTML-escaped)."""
+    return (
+        f"{reverse('customers:send_mail')}?ids={customer.pk}"
+        f"&amp;next=%2Fcustomers%2F{customer.pk}%2F"
+    )
+
+
 def detail(client, customer, **query):
     return client.get(reverse("customers:detail", args=[customer.pk]), query)
 
@@ -100,7 +108,9 @@ def test_it_shows_who_the_customer_is_with_an_initials_avatar(owner_client, alic
     assert 'class="avatar avatar-tone-' in body and ">AL</span>" in body
     assert "“Ally”" in body
     assert "Lists: VIP" in text(page)
-    assert f"{reverse('customers:send_mail')}?ids={alice.pk}" in body
+    assert send_mail_link(alice) in body
+    compose = owner_client.get(send_mail_link(alice).replace("&amp;", "&"))
+    assert compose.status_code == 200 and "alice" in compose.content.decode()
     assert reverse("customers:send_offer", args=[alice.pk]) in body
     assert reverse("customers:history", args=[alice.pk]) in body
 
@@ -170,9 +180,7 @@ def test_most_common_channel_ties_go_to_calls_then_mail(owner):
 def test_it_alerts_when_the_last_contact_is_older_than_the_setting(owner_client, alice, settings):
     page = detail(owner_client, alice)
     assert "Time to get in touch" in text(page)
-    assert f'<a href="{reverse("customers:send_mail")}?ids={alice.pk}">Send alice a mail' in (
-        page.content.decode()
-    )
+    assert f'<a href="{send_mail_link(alice)}">Send alice a mail' in page.content.decode()
 
     settings.MYCUSTOMERS = {**settings.MYCUSTOMERS, "RECONTACT_ALERT_DAYS": 60}
     assert "Time to get in touch" not in text(detail(owner_client, alice))
@@ -181,6 +189,16 @@ def test_it_alerts_when_the_last_contact_is_older_than_the_setting(owner_client,
 def test_there_is_no_alert_for_a_recent_contact(owner_client, owner):
     customer = add_event(owner, "fresh", ago=timedelta(days=2))
     assert "Time to get in touch" not in text(detail(owner_client, customer))
+
+
+def test_a_deleted_customer_offers_restore_instead_of_mail(owner_client, alice):
+    Customer.objects.filter(pk=alice.pk).update(status=CustomerStatus.DELETED)
+    body = detail(owner_client, alice).content.decode()
+    assert '<span class="badge badge-deleted">Deleted</span>' in body
+    restore = f"{reverse('customers:restore')}?ids={alice.pk}&amp;next=%2Fcustomers%2F{alice.pk}%2F"
+    assert f'href="{restore}">Restore</a>' in body
+    assert send_mail_link(alice) not in body
+    assert "Time to get in touch" not in body
 
 
 def test_a_customer_without_events_or_feedback_shows_placeholders(owner_client, owner):
