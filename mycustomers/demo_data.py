@@ -1,0 +1,685 @@
+"""A realistic, deterministic demo data set (SPEC C2), loaded in bulk.
+
+``seed(SeedOptions(...))`` creates a main performer (``demo``) with thousands of customers and
+a few smaller performers who share some members with it. The same options give the same data:
+every random choice comes from ``random.Random`` seeded from ``--seed`` and the performer's
+name, and every time is an offset from a fixed anchor (midnight UTC today, or ``--anchor``).
+
+Speed: member names come from small Faker pools combined in Python (Faker makes ~12k names/s);
+members, customers, events, memberships, offers, feedback, notes and activity are streamed
+with ``COPY``; the counters are then recomputed from the events in one set-based statement
+(``contacts.reconcile.fix_drift``, the same recount that ``reconcile_counters`` checks).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+from faker import Faker
+
+from contacts.models import (
+    Activity,
+    ActivityVerb,
+    ContactEvent,
+    Feedback,
+    Mail,
+    MailDelivery,
+    Note,
+    Offer,
+)
+from contacts.reconcile import fix_drift
+from contacts.types import ContactType
+from lists.models import CustomerList, Membership
+from mycustomers.models import Customer, CustomerStatus, FollowUpStatus, Member, Performer
+
+DEFAULT_PASSWORD = "demo-customers-2024"
+DEFAULT_PERFORMER = "demo"
+DAY = 86_400
+HISTORY_DAYS = 730
+MAX_OTHER_CUSTOMERS = 200
+
+
+class SeedError(Exception):
+    """The seed cannot run as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class SeedOptions:
+    seed: int = 1
+    performer: str = DEFAULT_PERFORMER
+    password: str = DEFAULT_PASSWORD
+    customers: int = 2_000
+    events: int = 40_000
+    performers: int = 5  # other, smaller performers
+    replace: bool = False
+    anchor: datetime | None = None  # default: midnight UTC today
+
+    def resolved_anchor(self) -> datetime:
+        if self.anchor is not None:
+            return self.anchor
+        now = datetime.now(UTC)
+        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def other_names(self) -> list[str]:
+        return [f"{self.performer}.{stage}" for stage in _STAGE_NAMES[: self.performers]]
+
+    def other_size(self) -> tuple[int, int]:
+        """Customers and events of each other performer: smaller than the main one."""
+        customers = max(1, min(MAX_OTHER_CUSTOMERS, self.customers // 10))
+        return customers, customers * max(1, self.events // max(1, self.customers))
+
+
+@dataclass
+class SeedResult:
+    performers: list[str] = field(default_factory=list)
+    members: int = 0
+    customers: int = 0
+    events: int = 0
+    elapsed: float = 0.0
+
+
+# -- vocabulary --------------------------------------------------------------------------
+
+_STAGE_NAMES = [
+    "luna", "rose", "jade", "nova", "sage", "iris", "opal", "raven", "aurora", "willow",
+    "ember", "skye", "indigo", "celeste", "saffron", "juniper", "marigold", "onyx", "echo",
+    "lyric",
+]  # fmt: skip
+_ADJECTIVES = [
+    "Silver", "Lucky", "Night", "Blue", "Happy", "Wild", "Lonely", "Sunny", "Golden", "Cosmic",
+    "Midnight", "Gentle", "Brave", "Quiet", "Mystic", "Crazy", "Cool", "Lost", "Old", "Red",
+]  # fmt: skip
+_NOUNS = [
+    "Wolf", "Fox", "Rider", "Star", "Dreamer", "Traveler", "Seeker", "Heart", "Moon", "Sailor",
+    "Eagle", "Knight", "Soul", "Bear", "Owl", "Tiger", "Poet", "Drifter", "Angel", "Phoenix",
+]  # fmt: skip
+_NICKNAMES = [
+    "Big Spender", "Tuesday regular", "Night owl", "Tarot fan", "the sailor", "Dog lover",
+    "Career questions", "Long calls", "Sweet talker", "Astro nerd", "Always tips",
+    "Travels a lot", "Shy one", "Birthday in May", "Newlywed",
+]  # fmt: skip
+_LIST_NAMES = [
+    "VIP", "Weekend callers", "Tarot regulars", "Big tippers", "Late night", "follow up",
+    "Mail only", "birthday club", "Astrology", "Love & relationships", "Career", "Dream work",
+]  # fmt: skip
+_NOTES = [
+    "Prefers evening calls, after 9pm his time.",
+    "Asked about a career reading for next month.",
+    "Going through a divorce; be gentle.",
+    "Loves the weekly horoscope mail — keep him on it.",
+    "Birthday coming up: send an offer.",
+    "Wants to book a long session when he's back from travelling.",
+    "Mentioned his dog Max; ask how he's doing.",
+    "Prefers chat over calls at work.",
+    "Tips well after good news.",
+    "Sensitive about money questions.",
+    "Follow up about the job interview result.",
+    "Recommended me to a friend.",
+]
+_COMMENTS = {
+    5: [
+        "Amazing reading, spot on!",
+        "She really listened. Thank you!",
+        "Best advisor on the site.",
+        "Accurate and kind, will call again.",
+        "",
+    ],
+    4: ["Very helpful, a bit rushed at the end.", "Good call, gave me a lot to think about.", ""],
+    3: ["It was okay.", "Some things fit, some didn't.", ""],
+    2: ["Felt generic.", "Connection kept dropping."],
+    1: ["Not what I expected.", "Didn't answer my question."],
+}
+_MAIL_SUBJECTS = [
+    "Your weekly forecast",
+    "A little something for you",
+    "Thinking of you",
+    "New moon reading tonight",
+    "Special this weekend",
+    "Happy holidays!",
+    "I'm back from vacation",
+    "Your card of the month",
+]
+_MAIL_BODY = "Hi! I hope you're doing well. I'm online tonight if you'd like to talk. Warmly, me"
+
+# Contact types: (type, weight, amount range in cents or None for free, quantity range).
+_TYPES = [
+    (ContactType.CALL_RECEIVED, 26, (500, 15000), None),
+    (ContactType.CALL_FEATURED_RECEIVED, 5, (500, 15000), None),
+    (ContactType.CALLBACK_RECEIVED, 5, (500, 12000), None),
+    (ContactType.CALLBACK_ATTEMPT, 3, None, None),
+    (ContactType.CALL_MISSED, 4, None, None),
+    (ContactType.CUSTOMER_MISSED_CALL, 2, None, None),
+    (ContactType.RECORDED_CALL, 6, (199, 2999), None),
+    (ContactType.MAIL_SENT, 9, None, None),
+    (ContactType.MAIL_SENT_SOLD, 4, (200, 2500), None),
+    (ContactType.MAIL_INVITATION_SENT, 2, None, None),
+    (ContactType.MAIL_TIP_SENT, 1, None, None),
+    (ContactType.MAIL_RECEIVED, 7, None, None),
+    (ContactType.MAIL_RECEIVED_SOLD, 4, (100, 2000), None),
+    (ContactType.MAIL_TIP_RECEIVED, 2, (100, 5000), None),
+    (ContactType.CHAT, 12, (10, 60), (1, 60)),  # amount per volley
+    (ContactType.GOODY_BAG, 3, (500, 5000), (1, 3)),  # amount per bag
+    (ContactType.FEED_SUBSCRIPTION, 2, (499, 1999), None),
+]
+assert {t[0] for t in _TYPES} == set(ContactType), "every contact type is seeded"
+_TYPE_CUMULATIVE = list(itertools.accumulate(t[1] for t in _TYPES))
+
+
+# -- plan ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Customer:
+    id: int
+    member_id: int
+    member_name: str
+    first: int  # epoch seconds
+    end: int  # last contact, epoch seconds
+    events: int
+    missed_call: bool = False  # the last event is a missed call
+    dismissed: bool = False
+    status: str = CustomerStatus.ACTIVE
+    status_changed: int | None = None
+    lists: list[int] = field(default_factory=list)
+    nickname: str = ""
+    follow_up: str = ""
+
+
+class _Rng(random.Random):
+    def between(self, start: int, end: int) -> int:
+        return start if end <= start else self.randint(start, end)
+
+
+def _rng(seed: int, *parts: object) -> _Rng:
+    return _Rng(":".join(map(str, (seed, *parts))))
+
+
+class NamePool:
+    """Unique, realistic member names: Faker pools, combined many ways."""
+
+    def __init__(self, seed: str, taken: set[str]):
+        faker = Faker("en_US")
+        faker.seed_instance(seed)
+        self.first = list(dict.fromkeys(faker.first_name() for _ in range(1500)))
+        self.last = list(dict.fromkeys(faker.last_name() for _ in range(1500)))
+        self.rng = _rng(seed, "names")
+        self.taken = taken
+
+    def make(self) -> str:
+        rng, first, last = self.rng, self.rng.choice(self.first), self.rng.choice(self.last)
+        pattern = rng.random()
+        if pattern < 0.22:
+            name = f"{first}{last}"
+        elif pattern < 0.38:
+            name = f"{first.lower()}_{last.lower()}"
+        elif pattern < 0.54:
+            name = f"{first}{rng.randint(50, 99) if rng.random() < 0.6 else rng.randint(1, 2024)}"
+        elif pattern < 0.66:
+            name = f"{first}{last[0]}"
+        elif pattern < 0.78:
+            name = f"{rng.choice(_ADJECTIVES)}{rng.choice(_NOUNS)}"
+        elif pattern < 0.86:
+            name = f"{first.lower()}.{last.lower()}{rng.randint(1, 99)}"
+        else:  # names starting with a digit: the "0-9" and "#" navigation needs them
+            name = f"{rng.randint(1, 99)}{rng.choice(_ADJECTIVES)}{rng.choice(_NOUNS)}"
+        while name in self.taken:
+            name = f"{name}{rng.randint(0, 9)}"
+        self.taken.add(name)
+        return name[: Member._meta.get_field("name").max_length]
+
+
+# -- seeding ------------------------------------------------------------------------------
+
+
+def seed(options: SeedOptions, progress: Callable[[int], None] | None = None) -> SeedResult:
+    """Create the demo data set in one transaction; see the module docstring."""
+    if options.customers < 1:
+        raise SeedError("--customers must be at least 1")
+    if options.events < options.customers:
+        raise SeedError("--events must be at least --customers: every customer has a contact")
+    if not 0 <= options.performers <= len(_STAGE_NAMES):
+        raise SeedError(f"--performers must be between 0 and {len(_STAGE_NAMES)}")
+    started = time.monotonic()
+    progress = progress or (lambda n: None)
+    anchor = int(options.resolved_anchor().timestamp())
+    usernames = [options.performer, *options.other_names()]
+    result = SeedResult(performers=usernames)
+    with transaction.atomic():
+        performers = _prepare_performers(usernames, options)
+        taken: set[str] = set()
+        names = NamePool(f"{options.seed}:{options.performer}", taken)
+        main_names = [names.make() for _ in range(options.customers)]
+        plans = [(performers[0], main_names, options.events, 0)]
+        other_customers, other_events = options.other_size()
+        for index, performer in enumerate(performers[1:], start=1):
+            rng = _rng(options.seed, performer.username, "members")
+            shared = rng.sample(main_names, min(len(main_names), other_customers * 2 // 5))
+            own = [names.make() for _ in range(other_customers - len(shared))]
+            plans.append((performer, sorted(shared) + own, other_events, index))
+        member_ids = _load_members(
+            sorted({n for _, member_names, _, _ in plans for n in member_names}), anchor
+        )
+        result.members = len(member_ids)
+        for performer, member_names, events, _index in plans:
+            loader = _PerformerLoader(performer, options.seed, anchor, progress)
+            loader.load(member_names, member_ids, events)
+            result.customers += len(member_names)
+            result.events += events
+        ids = [p.pk for p in performers]
+        # Fresh statistics first: planned on the empty tables' statistics, the recount
+        # below picks nested loops and runs for minutes instead of seconds.
+        _analyze(Member, Customer, ContactEvent, Membership, Offer, Feedback, Note, Activity)
+        fix_drift(ids)  # counters, first/last contact, missed-call and "new" from the events
+        _link_mail_deliveries(ids)
+    _analyze(Customer)  # the counters changed since
+    result.elapsed = time.monotonic() - started
+    return result
+
+
+def _prepare_performers(usernames: list[str], options: SeedOptions) -> list[Performer]:
+    existing = {p.username: p for p in Performer.objects.filter(username__in=usernames)}
+    busy = sorted(
+        Customer.objects.filter(performer__in=existing.values())
+        .values_list("performer__username", flat=True)
+        .distinct()
+    )
+    if busy and not options.replace:
+        raise SeedError(
+            f"{', '.join(busy)} already {'has' if len(busy) == 1 else 'have'} customers: "
+            "use --replace to wipe and reseed, or --performer NAME for another data set."
+        )
+    if busy:
+        _wipe([existing[name].pk for name in busy])
+    password = make_password(options.password)  # hashed once: the same for every account
+    performers = []
+    for username in usernames:
+        performer = existing.get(username) or Performer(username=username)
+        performer.password = password
+        performer.first_name = username.split(".")[-1].capitalize()
+        performer.save()
+        performers.append(performer)
+    return performers
+
+
+def _wipe(performer_ids: list[int]) -> None:
+    """Everything the seed creates for these performers (members are platform-wide: kept)."""
+    with connection.cursor() as cursor:
+        for model in (
+            MailDelivery,
+            Mail,
+            Activity,
+            Note,
+            Feedback,
+            Offer,
+            Membership,
+            CustomerList,
+            ContactEvent,
+            Customer,
+        ):
+            cursor.execute(
+                f"DELETE FROM {model._meta.db_table} WHERE performer_id = ANY(%s)",
+                [performer_ids],
+            )
+
+
+def _load_members(names: list[str], anchor: int) -> dict[str, int]:
+    """Insert the members that don't exist yet; return every name's id."""
+    rng = _rng(0, "joined")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE seed_member (name text, joined_at timestamptz) ON COMMIT DROP"
+        )
+        with cursor.copy("COPY seed_member (name, joined_at) FROM STDIN") as copy:
+            for name in names:
+                joined = anchor - HISTORY_DAYS * DAY - rng.randint(0, 1500 * DAY)
+                copy.write_row((name, _ts(joined)))
+        table = Member._meta.db_table
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (name, photo_url, joined_at)
+            SELECT name, '', joined_at FROM seed_member ORDER BY name
+            ON CONFLICT (name) DO NOTHING
+            """
+        )
+        cursor.execute(f"SELECT m.name, m.id FROM {table} m JOIN seed_member s USING (name)")
+        ids = dict(cursor.fetchall())
+        cursor.execute("DROP TABLE seed_member")
+    return ids
+
+
+def _link_mail_deliveries(performer_ids: list[int]) -> None:
+    """One delivery per recipient of each seeded mail: its mail_sent events carry the mail's
+    subject as their summary and its sent-at as their time."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {MailDelivery._meta.db_table} (performer_id, mail_id, customer_id, event_id)
+            SELECT DISTINCT ON (m.id, e.customer_id) m.performer_id, m.id, e.customer_id, e.id
+            FROM {Mail._meta.db_table} m
+            JOIN {ContactEvent._meta.db_table} e
+              ON e.performer_id = m.performer_id AND e.type = %s
+             AND e.occurred_at = m.sent_at AND e.summary = m.subject
+            WHERE m.performer_id = ANY(%s)
+            ORDER BY m.id, e.customer_id, e.id
+            """,
+            [ContactType.MAIL_SENT, performer_ids],
+        )
+
+
+def _analyze(*models) -> None:
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
+
+
+def _ts(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _money(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
+
+
+class _PerformerLoader:
+    """Generates and streams one performer's customers and everything hanging off them."""
+
+    def __init__(self, performer: Performer, seed: int, anchor: int, progress):
+        self.performer = performer
+        self.pid = performer.pk
+        self.rng = _rng(seed, performer.username)
+        self.anchor = anchor
+        self.progress = progress
+        self.reference = itertools.count(1)
+
+    def load(self, member_names: list[str], member_ids: dict[str, int], events: int) -> None:
+        customers = self._plan_customers(member_names, member_ids, events)
+        lists = self._create_lists(len(customers))
+        self._assign_lists(customers, lists)
+        mails = self._create_mails()
+        self._copy_customers(customers, lists)
+        self._copy_events(customers, mails)
+        self._copy_extras(customers, lists)
+
+    # -- planning --
+
+    def _plan_customers(self, names, member_ids, events) -> list[_Customer]:
+        rng, anchor = self.rng, self.anchor
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [Customer._meta.db_table, len(names)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        customers = []
+        for customer_id, name in zip(ids, names, strict=True):
+            if rng.random() < 0.06:  # new: first contact within the last 30 days
+                first = anchor - rng.randint(DAY // 2, 29 * DAY)
+            else:
+                first = anchor - rng.randint(30 * DAY, HISTORY_DAYS * DAY)
+            # Most customers stay in touch; some drifted away long ago.
+            quiet = int(rng.expovariate(1 / 45) * DAY) if rng.random() < 0.7 else None
+            end = anchor - min(quiet, anchor - first) if quiet is not None else None
+            if end is None:
+                end = rng.between(first, anchor - 60)
+            end = max(end, first + 60)  # room for the events between first and last
+            customers.append(_Customer(customer_id, member_ids[name], name, first, end, 1))
+        # Spread the other events: a few customers are whales, most call now and then.
+        weights = [
+            rng.paretovariate(1.2) * (0.2 + (c.end - c.first) / (HISTORY_DAYS * DAY))
+            for c in customers
+        ]
+        for index in rng.choices(range(len(customers)), weights=weights, k=events - len(names)):
+            customers[index].events += 1
+        follow_ups = [s for s in FollowUpStatus.values if s]
+        for customer in customers:
+            customer.nickname = rng.choice(_NICKNAMES) if rng.random() < 0.08 else ""
+            customer.follow_up = rng.choice(follow_ups) if rng.random() < 0.12 else ""
+            roll = rng.random()
+            if roll < 0.04:  # a recent missed call is their last contact
+                customer.missed_call = True
+                customer.end = max(customer.first + 60, anchor - rng.randint(3600, 5 * DAY))
+                customer.dismissed = rng.random() < 0.2
+            elif roll < 0.06:
+                customer.status = CustomerStatus.BLOCKED
+            elif roll < 0.075:
+                customer.status = CustomerStatus.DELETED
+            if customer.status != CustomerStatus.ACTIVE:
+                customer.status_changed = rng.between(customer.end + 60, anchor - 60)
+        return customers
+
+    def _create_lists(self, customers: int) -> list[CustomerList]:
+        count = len(_LIST_NAMES) if customers >= 500 else min(len(_LIST_NAMES), 3)
+        names = self.rng.sample(_LIST_NAMES, count)
+        return CustomerList.objects.bulk_create(
+            [
+                CustomerList(
+                    performer=self.performer,
+                    name=name,
+                    created_at=_ts(self.anchor - self.rng.randint(60 * DAY, HISTORY_DAYS * DAY)),
+                )
+                for name in names
+            ]
+        )
+
+    def _assign_lists(self, customers: list[_Customer], lists: list[CustomerList]) -> None:
+        rng = self.rng
+        for customer in customers:
+            if customer.status == CustomerStatus.BLOCKED or rng.random() >= 0.35:
+                continue
+            how_many = 1 if rng.random() < 0.75 else rng.randint(2, min(3, len(lists)))
+            customer.lists = sorted(rng.sample(range(len(lists)), how_many))
+
+    def _create_mails(self) -> list[tuple[int, str]]:
+        """A few mails to many recipients: (sent_at, subject), sorted by time."""
+        rng = self.rng
+        sent = sorted({self.anchor - rng.randint(DAY, HISTORY_DAYS * DAY) for _ in range(12)})
+        mails = [(at, f"{rng.choice(_MAIL_SUBJECTS)} ({_ts(at):%b %d})") for at in sent]
+        Mail.objects.bulk_create(
+            [
+                Mail(performer=self.performer, subject=subject, body=_MAIL_BODY, sent_at=_ts(at))
+                for at, subject in mails
+            ]
+        )
+        return mails
+
+    # -- streaming --
+
+    def _copy_customers(self, customers: list[_Customer], lists: list[CustomerList]) -> None:
+        rng = self.rng
+        columns = (
+            "id, performer_id, member_id, member_name, nickname, status, status_changed_at, "
+            "follow_up, affiliate_referral, new_cleared, list_names, live_calls, recorded_calls, "
+            "mail_sent, mail_received, goody_bags, chat_volleys, feeds, earnings, "
+            "last_contact_type, missed_call_cleared_at, created_at"
+        )
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY {Customer._meta.db_table} ({columns}) FROM STDIN") as copy,
+        ):
+            for c in customers:
+                names = sorted((lists[i].name for i in c.lists), key=lambda n: (n.lower(), n))
+                cleared = (
+                    _ts(min(self.anchor, c.end + rng.randint(600, 6 * 3600)))
+                    if c.dismissed
+                    else None
+                )
+                copy.write_row(
+                    (
+                        c.id,
+                        self.pid,
+                        c.member_id,
+                        c.member_name,
+                        c.nickname,
+                        c.status,
+                        _ts(c.status_changed) if c.status_changed else None,
+                        c.follow_up,
+                        rng.random() < 0.06,
+                        # Blocking and assigning to a list end "new" (M6); mail is recounted.
+                        c.status == CustomerStatus.BLOCKED or bool(c.lists),
+                        ", ".join(names),
+                        0, 0, 0, 0, 0, 0, 0, 0,
+                        "",
+                        cleared,
+                        _ts(c.first),
+                    )
+                )  # fmt: skip
+
+    def _copy_events(self, customers: list[_Customer], mails: list[tuple[int, str]]) -> None:
+        rng, random_ = self.rng, self.rng.random
+        mail_times = [at for at, _ in mails]
+        columns = (
+            "performer_id, customer_id, type, occurred_at, amount, quantity, reference, summary, "
+            "recorded_at"
+        )
+        total = _TYPE_CUMULATIVE[-1]
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY {ContactEvent._meta.db_table} ({columns}) FROM STDIN") as copy,
+        ):
+            write = copy.write_row
+            for done, c in enumerate(customers, start=1):
+                last = c.events - 1
+                for n in range(c.events):
+                    if n == 0:
+                        at = c.first
+                    elif n == last:
+                        at = c.end
+                    else:  # strictly before the last contact: it decides the last type
+                        at = rng.randint(c.first, c.end - 1)
+                    if c.missed_call and n == last:
+                        kind, amounts, quantities = ContactType.CALL_MISSED, None, None
+                    else:
+                        kind, _, amounts, quantities = _TYPES[
+                            bisect.bisect(_TYPE_CUMULATIVE, random_() * total)
+                        ]
+                        if c.missed_call and kind == ContactType.CALL_MISSED:
+                            kind, amounts = ContactType.CALL_RECEIVED, (500, 15000)
+                    quantity = rng.randint(*quantities) if quantities else 1
+                    summary = ""
+                    if kind == ContactType.MAIL_SENT and 0 < n < last and random_() < 0.6:
+                        # Part of a mail to many customers, if it went out while in touch.
+                        i = bisect.bisect_left(mail_times, c.first)
+                        if i < len(mail_times) and mail_times[i] < c.end:
+                            j = rng.randint(i, bisect.bisect_left(mail_times, c.end) - 1)
+                            at, summary = mails[j]
+                    elif kind in _CALL_TYPES:
+                        summary = f"{rng.randint(3, 45)} min"
+                    if amounts:
+                        cents = rng.randint(*amounts) * quantity
+                        write(
+                            (self.pid, c.id, kind, _ts(at), _money(cents), quantity,
+                             f"DEMO-{next(self.reference):09d}", summary, _ts(at + 5))
+                        )  # fmt: skip
+                    else:
+                        write(
+                            (self.pid, c.id, kind, _ts(at), 0, quantity, None, summary, _ts(at + 5))
+                        )
+                if done % 500 == 0:
+                    self.progress(sum(x.events for x in customers[done - 500 : done]))
+            self.progress(sum(x.events for x in customers[len(customers) // 500 * 500 :]))
+
+    def _copy_extras(self, customers: list[_Customer], lists: list[CustomerList]) -> None:
+        rng, pid = self.rng, self.pid
+        activities = list(self._activities(customers, lists))
+        with connection.cursor() as cursor:
+            with cursor.copy(
+                f"COPY {Membership._meta.db_table} "
+                "(performer_id, customer_list_id, customer_id, added_at) FROM STDIN"
+            ) as copy:
+                for c in customers:
+                    for i in c.lists:
+                        copy.write_row((pid, lists[i].pk, c.id, _ts(rng.between(c.first, c.end))))
+            with cursor.copy(
+                f"COPY {Offer._meta.db_table} "
+                "(performer_id, customer_id, value, message, sent_at, expires_at, redeemed_at) "
+                "FROM STDIN"
+            ) as copy:
+                for c in customers:
+                    if rng.random() >= 0.12:
+                        continue
+                    for _ in range(rng.randint(1, 3)):
+                        sent = rng.between(c.first, c.end)
+                        expires = sent + 14 * DAY
+                        redeemed = sent + rng.randint(3600, 14 * DAY)
+                        if rng.random() >= 0.35 or redeemed > self.anchor:
+                            redeemed = None
+                        activities.append((ActivityVerb.OFFER_SENT, "", c, sent))
+                        copy.write_row(
+                            (pid, c.id, rng.randint(1, 10) * 5, "Just for you: a discount on "
+                             "your next reading.", _ts(sent), _ts(expires),
+                             _ts(redeemed) if redeemed else None)
+                        )  # fmt: skip
+            with cursor.copy(
+                f"COPY {Feedback._meta.db_table} "
+                "(performer_id, customer_id, rating, comment, created_at) FROM STDIN"
+            ) as copy:
+                for c in customers:
+                    if c.events < 2 or rng.random() >= 0.18:
+                        continue
+                    rating = rng.choices((5, 4, 3, 2, 1), weights=(50, 25, 12, 7, 6))[0]
+                    comment = rng.choice(_COMMENTS[rating])
+                    copy.write_row((pid, c.id, rating, comment, _ts(rng.between(c.first, c.end))))
+            with cursor.copy(
+                f"COPY {Note._meta.db_table} "
+                "(performer_id, customer_id, body, created_at, updated_at) FROM STDIN"
+            ) as copy:
+                for c in customers:
+                    if rng.random() >= 0.10:
+                        continue
+                    for _ in range(1 if rng.random() < 0.8 else 2):
+                        at = rng.between(c.first, c.end)
+                        body = rng.choice(_NOTES)
+                        activities.append((ActivityVerb.NOTE_ADDED, body[:60], c, at))
+                        copy.write_row((pid, c.id, body, _ts(at), _ts(at)))
+            with cursor.copy(
+                f"COPY {Activity._meta.db_table} "
+                "(performer_id, customer_id, verb, detail, created_at) FROM STDIN"
+            ) as copy:
+                for verb, detail, c, at in activities:
+                    copy.write_row((pid, c.id, verb, detail, _ts(at)))
+
+    def _activities(self, customers, lists) -> Iterator[tuple[str, str, _Customer, int]]:
+        rng = self.rng
+        for c in customers:
+            if c.lists:
+                names = ", ".join(sorted((lists[i].name for i in c.lists), key=str.lower))
+                yield ActivityVerb.LISTS_CHANGED, f"Lists set to: {names}", c, c.first + 3600
+            if c.status == CustomerStatus.BLOCKED:
+                yield ActivityVerb.BLOCKED, "", c, c.status_changed
+            elif c.status == CustomerStatus.DELETED:
+                yield ActivityVerb.DELETED, "", c, c.status_changed
+            if c.dismissed:
+                yield ActivityVerb.MISSED_CALL_DISMISSED, "", c, min(self.anchor, c.end + 600)
+            if c.nickname:
+                yield (
+                    ActivityVerb.NICKNAME_CHANGED,
+                    f"Nickname set to “{c.nickname}”",
+                    c,
+                    rng.between(c.first, c.end),
+                )
+            if c.follow_up:
+                label = FollowUpStatus(c.follow_up).label
+                yield ActivityVerb.FOLLOW_UP_CHANGED, f"Follow-up: {label}", c, c.end
+
+
+_CALL_TYPES = frozenset(
+    {
+        ContactType.CALL_RECEIVED,
+        ContactType.CALL_FEATURED_RECEIVED,
+        ContactType.CALLBACK_RECEIVED,
+        ContactType.RECORDED_CALL,
+    }
+)
+
+
+def demo_login_line(username: str, password: str) -> str:
+    return f"Demo login: {username} / {password}  →  http://127.0.0.1:8000/"

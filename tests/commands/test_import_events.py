@@ -1,0 +1,314 @@
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from contacts.models import ContactEvent
+from contacts.reconcile import find_drift
+from mycustomers.models import Customer, Performer
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "performer,member,type,occurred_at,amount,quantity,reference,summary\n"
+
+
+def run(path: Path, *args: str) -> str:
+    out = StringIO()
+    call_command("import_events", str(path), *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def csv_file(tmp_path: Path, *rows: str, header: str = HEADER) -> Path:
+    return write(tmp_path, "events.csv", header + "".join(f"{row}\n" for row in rows))
+
+
+def jsonl_file(tmp_path: Path, *records: dict, name: str = "events.jsonl") -> Path:
+    return write(tmp_path, name, "".join(json.dumps(r) + "\n" for r in records))
+
+
+def test_it_imports_a_csv_file(owner, tmp_path):
+    path = csv_file(
+        tmp_path,
+        "owner,alice,call_received,2025-03-01T10:00:00+00:00,25.50,,P-1,12 min",
+        "owner,alice,chat,2025-03-02T10:00:00Z,3,12,P-2,",
+        "owner,bob,mail_received,2025-03-03T09:30:00-05:00,,,,",
+    )
+
+    output = run(path)
+
+    alice = Customer.objects.get(performer=owner, member_name="alice")
+    assert (alice.live_calls, alice.chat_volleys, alice.earnings) == (1, 12, Decimal("28.50"))
+    assert alice.last_contact_type == "chat"
+    bob = Customer.objects.get(performer=owner, member_name="bob")
+    assert bob.mail_received == 1 and bob.earnings == 0
+    assert "3 rows read, 3 events inserted, 0 duplicates skipped" in output
+    assert "rows/s" in output
+    assert find_drift([owner.pk]) == []
+
+
+def test_it_imports_json_lines(owner, colleague, tmp_path):
+    path = jsonl_file(
+        tmp_path,
+        {"performer": "owner", "member": "alice", "type": "goody_bag",
+         "occurred_at": "2025-03-01T10:00:00+02:00", "amount": 19.99, "quantity": 2},
+        {"performer": "colleague", "member": "alice", "type": "call_missed",
+         "occurred_at": "2025-03-01T11:00:00+00:00", "reference": "X-1", "summary": "busy"},
+    )  # fmt: skip
+
+    run(path)
+
+    assert Customer.objects.get(performer=owner).goody_bags == 2
+    assert Customer.objects.get(performer=owner).earnings == Decimal("19.99")
+    assert Customer.objects.get(performer=colleague).has_missed_call is True
+
+
+def test_it_recognises_json_lines_by_their_first_character(owner, tmp_path):
+    record = {"performer": "owner", "member": "alice", "type": "chat",
+              "occurred_at": "2025-03-01T10:00:00Z"}  # fmt: skip
+    path = write(tmp_path, "export.txt", "\n" + json.dumps(record) + "\n")
+
+    run(path)
+
+    assert ContactEvent.objects.filter(performer=owner).count() == 1
+
+
+def test_importing_the_same_file_twice_records_each_reference_once(owner, tmp_path):
+    path = csv_file(
+        tmp_path,
+        "owner,alice,call_received,2025-03-01T10:00:00+00:00,10,,P-1,",
+        "owner,bob,call_received,2025-03-01T11:00:00+00:00,20,,P-2,",
+    )
+    run(path)
+
+    output = run(path)
+
+    assert "2 rows read, 0 events inserted, 2 duplicates skipped" in output
+    assert ContactEvent.objects.filter(performer=owner).count() == 2
+    assert Customer.objects.get(performer=owner, member_name="alice").live_calls == 1
+
+
+def test_a_reference_repeated_in_one_file_is_recorded_once(owner, tmp_path):
+    path = csv_file(
+        tmp_path,
+        "owner,alice,call_received,2025-03-01T10:00:00+00:00,10,,P-1,first",
+        "owner,alice,call_received,2025-03-01T11:00:00+00:00,10,,P-1,second",
+    )
+
+    output = run(path)
+
+    assert "1 events inserted, 1 duplicates skipped" in output
+    assert list(ContactEvent.objects.values_list("summary", flat=True)) == ["first"]
+
+
+def test_the_same_reference_for_two_performers_is_two_events(owner, colleague, tmp_path):
+    path = csv_file(
+        tmp_path,
+        "owner,alice,call_received,2025-03-01T10:00:00+00:00,10,,P-1,",
+        "colleague,alice,call_received,2025-03-01T10:00:00+00:00,10,,P-1,",
+    )
+    run(path)
+    assert ContactEvent.objects.count() == 2
+
+
+def test_an_unknown_performer_is_a_bad_row_without_create_performers(owner, tmp_path):
+    path = csv_file(
+        tmp_path,
+        "owner,alice,chat,2025-03-01T10:00:00+00:00,,,,",
+        "stranger,alice,chat,2025-03-01T10:00:00+00:00,,,,",
+    )
+    with pytest.raises(CommandError, match=r"line 3: unknown performer 'stranger'"):
+        run(path)
+    assert not Performer.objects.filter(username="stranger").exists()
+
+
+def test_create_performers_creates_accounts_that_cannot_log_in(tmp_path):
+    path = csv_file(tmp_path, "newbie,alice,chat,2025-03-01T10:00:00+00:00,,,,")
+
+    output = run(path, "--create-performers")
+
+    newbie = Performer.objects.get(username="newbie")
+    assert not newbie.has_usable_password()
+    assert Customer.objects.get(performer=newbie).chat_volleys == 1
+    assert "created 1 performer(s): newbie" in output
+
+
+def test_create_performers_rejects_an_invalid_username(tmp_path):
+    path = csv_file(tmp_path, "bad name!,alice,chat,2025-03-01T10:00:00+00:00,,,,")
+    with pytest.raises(CommandError, match="line 2: performer 'bad name!' is not a valid"):
+        run(path, "--create-performers")
+
+
+GOOD = "owner,alice,call_received,2025-03-01T10:00:00+00:00,10,,,"
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "reason"),
+    [
+        ("owner,alice,call_dropped,2025-03-01T10:00:00+00:00,,,,", "unknown contact type"),
+        ("owner,alice,chat,2025-03-01T10:00:00,,,,", "needs a UTC offset"),
+        ("owner,alice,chat,2025-03-01,,,,", "needs a UTC offset"),
+        ("owner,alice,chat,yesterday,,,,", "not an ISO 8601"),
+        ("owner,alice,chat,,,,,", "occurred_at is required"),
+        ("owner,alice,chat,2025-03-01T10:00:00Z,12.3.4,,,", "not a decimal number"),
+        ("owner,alice,chat,2025-03-01T10:00:00Z,NaN,,,", "not a decimal number"),
+        ("owner,alice,chat,2025-03-01T10:00:00Z,-5,,,", "amount must be between 0"),
+        ("owner,alice,chat,2025-03-01T10:00:00Z,1.005,,,", "at most 2 decimals"),
+        ("owner,alice,chat,2025-03-01T10:00:00Z,,0,,", "quantity must be a whole number"),
+        ("owner,alice,chat,2025-03-01T10:00:00Z,,1.5,,", "quantity"),
+        ("owner,,chat,2025-03-01T10:00:00Z,,,,", "member is required"),
+        (",alice,chat,2025-03-01T10:00:00Z,,,,", "performer is required"),
+        (f"owner,{'m' * 65},chat,2025-03-01T10:00:00Z,,,,", "member name must be 1–64"),
+        (f"owner,alice,chat,2025-03-01T10:00:00Z,,,{'r' * 65},", "reference must be 1–64"),
+        (f"owner,alice,chat,2025-03-01T10:00:00Z,,,,{'s' * 501}", "summary must be at most 500"),
+        ("owner,alice,chat,2025-03-01T10:00:00Z,,,", "7 fields, but the header has 8"),
+    ],
+)
+def test_a_bad_csv_row_is_reported_with_its_line_and_nothing_of_its_batch_is_applied(
+    owner, tmp_path, bad_row, reason
+):
+    path = csv_file(tmp_path, GOOD, GOOD.replace("alice", "bob"), bad_row)
+
+    with pytest.raises(CommandError) as error:
+        run(path)
+
+    first_line, *rest = str(error.value).splitlines()
+    assert first_line.startswith("line 4: ")
+    assert reason in first_line
+    assert rest == ["Nothing was imported."]
+    assert not ContactEvent.objects.exists()
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("performer,member,occurred_at\n", "line 1: missing column(s) type"),
+        ("performer,member,type,occurred_at,ammount\n", "line 1: unknown column(s) ammount"),
+        ("performer,member,type,type,occurred_at\n", "line 1: duplicate column(s) type"),
+    ],
+)
+def test_a_bad_header_is_reported_on_line_1(owner, tmp_path, header, reason):
+    path = csv_file(tmp_path, "owner,alice,chat,2025-03-01T10:00:00Z", header=header)
+    with pytest.raises(CommandError) as error:
+        run(path)
+    assert str(error.value).startswith(reason)
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "reason"),
+    [
+        ('{"performer": "owner", "member": "alice",', "line 3: malformed JSON"),
+        ('["owner", "alice"]', "line 3: expected a JSON object"),
+        ('{"performer": "owner", "member": "alice", "type": "chat", '
+         '"occurred_at": "2025-03-01T10:00:00Z", "colour": "red"}',
+         "line 3: unknown field(s) colour"),
+        ('{"performer": "owner", "member": 42, "type": "chat", '
+         '"occurred_at": "2025-03-01T10:00:00Z"}', "line 3: member must be text"),
+        ('{"performer": "owner", "member": "alice", "type": "chat", '
+         '"occurred_at": "2025-03-01T10:00:00Z", "quantity": true}', "line 3: quantity"),
+        ('{"performer": "owner", "member": "alice", "type": "chat", '
+         '"occurred_at": "2025-03-01T10:00:00Z", "amount": "ten"}', "line 3: amount"),
+    ],
+)  # fmt: skip
+def test_a_bad_json_line_is_reported_with_its_line(owner, tmp_path, bad_line, reason):
+    good = {"performer": "owner", "member": "alice", "type": "chat",
+            "occurred_at": "2025-03-01T10:00:00Z"}  # fmt: skip
+    path = write(tmp_path, "events.jsonl", f"{json.dumps(good)}\n\n{bad_line}\n")
+
+    with pytest.raises(CommandError) as error:
+        run(path)
+
+    assert str(error.value).startswith(reason)
+    assert not ContactEvent.objects.exists()
+
+
+def test_line_numbers_count_the_physical_lines_of_quoted_multi_line_fields(owner, tmp_path):
+    path = csv_file(
+        tmp_path,
+        'owner,alice,chat,2025-03-01T10:00:00Z,,,,"two\nlines"',
+        "owner,alice,chat,2025-03-01T10:00:00Z,,0,,",
+    )
+    with pytest.raises(CommandError, match=r"^line 4: quantity"):
+        run(path)
+
+
+def test_a_bad_row_keeps_earlier_batches_and_says_how_to_resume(owner, tmp_path):
+    rows = [GOOD.replace("alice", f"member{n}") for n in range(3)]
+    path = csv_file(tmp_path, *rows, "owner,alice,call_dropped,2025-03-01T10:00:00Z,,,,")
+
+    with pytest.raises(CommandError) as error:
+        run(path, "--batch-size", "2")
+
+    message = str(error.value)
+    assert message.startswith("line 5: unknown contact type 'call_dropped'")
+    assert "Rows through line 3 were imported" in message
+    assert "--from-line 4" in message
+    # Lines 2–3 were the first batch; line 4 shared the failed batch and was not applied.
+    assert sorted(Customer.objects.values_list("member_name", flat=True)) == [
+        "member0",
+        "member1",
+    ]
+
+
+def test_atomic_imports_nothing_when_any_row_is_bad(owner, tmp_path):
+    rows = [GOOD.replace("alice", f"member{n}") for n in range(5)]
+    path = csv_file(tmp_path, *rows, "owner,alice,chat,2025-03-01T10:00:00,,,,")
+
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        run(path, "--batch-size", "2", "--atomic")
+
+    assert not ContactEvent.objects.exists()
+
+
+def test_from_line_resumes_after_the_rows_already_imported(owner, tmp_path):
+    rows = [GOOD.replace("alice", f"member{n}") for n in range(4)]
+    path = csv_file(tmp_path, *rows)
+
+    output = run(path, "--from-line", "4")
+
+    assert "2 rows read, 2 events inserted" in output
+    assert sorted(Customer.objects.values_list("member_name", flat=True)) == [
+        "member2",
+        "member3",
+    ]
+
+
+def test_batches_group_events_by_performer_and_match_a_recount(owner, colleague, tmp_path):
+    rows = []
+    for n in range(30):
+        performer = "owner" if n % 3 else "colleague"
+        kind = ["call_received", "call_missed", "chat", "mail_sent"][n % 4]
+        rows.append(f"{performer},m{n % 7},{kind},2025-03-{1 + n % 28:02d}T10:00:00Z,{n},2,R{n},")
+
+    run(csv_file(tmp_path, *rows), "--batch-size", "4")
+
+    assert ContactEvent.objects.count() == 30
+    assert find_drift() == []
+
+
+def test_a_missing_file_is_a_command_error(tmp_path):
+    with pytest.raises(CommandError, match="no such file"):
+        run(tmp_path / "nope.csv")
+
+
+def test_a_file_that_is_not_utf8_is_a_bad_row(owner, tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_bytes(HEADER.encode() + b"owner,\xff\xfe,chat,2025-03-01T10:00:00Z,,,,\n")
+    with pytest.raises(CommandError, match="not valid UTF-8"):
+        run(path)
+
+
+def test_an_empty_file_imports_nothing(tmp_path):
+    output = run(write(tmp_path, "empty.csv", ""))
+    assert "0 rows read" in output

@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from contacts.models import Activity, ContactEvent, Feedback, MailDelivery, Note, Offer
+from contacts.reconcile import find_drift
+from contacts.types import ContactType
+from lists.models import CustomerList, Membership
+from mycustomers.demo_data import DEFAULT_PASSWORD
+from mycustomers.models import COUNTER_FIELDS, Customer, CustomerStatus, Member, Performer
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+SMALL = ("--customers", "120", "--events", "1500", "--performers", "2", "--anchor", "2025-06-15")
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, list]:
+    """Everything seeded, by content (names and times), not by database ids."""
+    return {
+        "performers": list(Performer.objects.order_by("username").values_list("username")),
+        "customers": list(
+            Customer.objects.order_by("performer__username", "member_name").values_list(
+                "performer__username", "member_name", "nickname", "status",
+                "status_changed_at", "follow_up", "affiliate_referral", "new_cleared",
+                "list_names", *COUNTER_FIELDS, "earnings", "first_contact", "last_contact",
+                "last_contact_type", "has_missed_call", "missed_call_cleared_at",
+            )
+        ),
+        "events": list(
+            ContactEvent.objects.order_by(
+                "performer__username", "customer__member_name", "occurred_at", "type", "reference"
+            ).values_list(
+                "performer__username", "customer__member_name", "type", "occurred_at", "amount",
+                "quantity", "reference", "summary",
+            )
+        ),
+        "offers": sorted(
+            Offer.objects.values_list(
+                "customer__member_name", "value", "sent_at", "expires_at", "redeemed_at"
+            )
+        ),
+        "feedback": sorted(
+            Feedback.objects.values_list("customer__member_name", "rating", "comment", "created_at")
+        ),
+        "notes": sorted(Note.objects.values_list("customer__member_name", "body", "created_at")),
+        "memberships": sorted(
+            Membership.objects.values_list("customer__member_name", "customer_list__name")
+        ),
+        "activity": sorted(
+            Activity.objects.values_list("customer__member_name", "verb", "detail", "created_at")
+        ),
+    }  # fmt: skip
+
+
+@pytest.fixture
+def seeded():
+    output = seed("--seed", "7", *SMALL)
+    return output
+
+
+def test_the_same_seed_gives_the_same_data(seeded):
+    first = snapshot()
+
+    seed("--seed", "7", "--replace", *SMALL)
+
+    assert snapshot() == first
+
+
+def test_another_seed_gives_other_data(seeded):
+    first = snapshot()
+
+    seed("--seed", "8", "--replace", *SMALL)
+
+    second = snapshot()
+    assert second["customers"] != first["customers"]
+    assert second["events"] != first["events"]
+
+
+def test_it_prints_the_demo_login_and_the_password_works(seeded):
+    assert f"Demo login: demo / {DEFAULT_PASSWORD}  →  http://127.0.0.1:8000/" in seeded
+    assert Performer.objects.get(username="demo").check_password(DEFAULT_PASSWORD)
+
+
+def test_it_seeds_the_sizes_asked_for(seeded):
+    demo = Performer.objects.get(username="demo")
+    assert Customer.objects.filter(performer=demo).count() == 120
+    assert ContactEvent.objects.filter(performer=demo).count() == 1500
+    others = Performer.objects.exclude(username="demo")
+    assert sorted(others.values_list("username", flat=True)) == ["demo.luna", "demo.rose"]
+    for other in others:
+        assert Customer.objects.filter(performer=other).count() == 12  # smaller: a tenth
+
+
+def test_seeded_counters_match_a_recount_of_the_events(seeded):
+    assert find_drift() == []
+
+
+def test_every_contact_type_is_seeded_with_plausible_amounts(seeded):
+    demo = ContactEvent.objects.filter(performer__username="demo")
+    assert set(demo.values_list("type", flat=True)) == set(ContactType.values)
+    calls = demo.filter(type=ContactType.CALL_RECEIVED)
+    assert all(5 <= amount <= 150 for amount in calls.values_list("amount", flat=True))
+    free = [ContactType.CALL_MISSED, ContactType.MAIL_SENT, ContactType.CALLBACK_ATTEMPT]
+    assert set(demo.filter(type__in=free).values_list("amount", flat=True)) == {0}
+    assert not demo.filter(amount__gt=0, reference=None).exists()  # purchases have an id
+
+
+def test_it_seeds_new_flagged_blocked_deleted_and_affiliate_customers():
+    seed("--customers", "600", "--events", "6000", "--performers", "0")
+    customers = Customer.objects.filter(performer__username="demo")
+    assert customers.new().exists()
+    assert customers.filter(has_missed_call=True, status=CustomerStatus.ACTIVE).exists()
+    assert customers.filter(status=CustomerStatus.BLOCKED).exists()
+    assert customers.filter(status=CustomerStatus.DELETED).exists()
+    assert customers.filter(affiliate_referral=True).exists()
+    assert customers.exclude(follow_up="").exists()
+    assert customers.exclude(nickname="").exists()
+    assert customers.filter(status=CustomerStatus.BLOCKED, memberships__isnull=False).count() == 0
+
+
+def test_offers_feedback_notes_lists_mail_and_activity_are_seeded(seeded):
+    assert Offer.objects.filter(redeemed_at__isnull=False).exists()
+    assert Offer.objects.filter(redeemed_at__isnull=True).exists()
+    assert set(Feedback.objects.values_list("rating", flat=True)) <= {1, 2, 3, 4, 5}
+    assert Feedback.objects.exclude(comment="").exists()
+    assert Note.objects.exists()
+    assert CustomerList.objects.filter(performer__username="demo").exists()
+    assert MailDelivery.objects.filter(event__type=ContactType.MAIL_SENT).exists()
+    assert Activity.objects.exists()
+
+
+def test_list_names_are_the_customers_lists_sorted_ignoring_case(seeded):
+    members = Customer.objects.annotate(lists=Count("memberships")).filter(lists__gt=0)
+    assert members.exists()
+    for customer in members:
+        names = customer.memberships.values_list("customer_list__name", flat=True)
+        assert customer.list_names == ", ".join(sorted(names, key=lambda n: (n.lower(), n)))
+    assert not Customer.objects.filter(memberships__isnull=True).exclude(list_names="").exists()
+
+
+def test_member_names_are_unique_realistic_and_some_start_with_a_digit(seeded):
+    names = list(Member.objects.values_list("name", flat=True))
+    assert any(name[0].isdigit() for name in names)
+    assert any(name[0].isalpha() for name in names)
+    assert all(1 <= len(name) <= 64 and name == name.strip() for name in names)
+
+
+def test_other_performers_share_some_members_with_the_main_one(seeded):
+    demo = set(Customer.objects.filter(performer__username="demo").values_list("member_id"))
+    luna = set(Customer.objects.filter(performer__username="demo.luna").values_list("member_id"))
+    assert demo & luna
+    assert luna - demo
+
+
+def test_it_refuses_to_seed_a_performer_who_has_customers(seeded):
+    with pytest.raises(CommandError, match=re.escape("demo, demo.luna, demo.rose already have")):
+        seed(*SMALL)
+
+
+def test_replace_wipes_the_performers_data_first(seeded):
+    seed("--replace", "--customers", "30", "--events", "90", "--performers", "0")
+    assert Customer.objects.filter(performer__username="demo").count() == 30
+    assert ContactEvent.objects.filter(performer__username="demo").count() == 90
+    assert find_drift() == []
+
+
+def test_another_performer_can_be_seeded_beside_the_demo(seeded):
+    seed("--performer", "big", "--customers", "50", "--events", "200", "--performers", "0")
+    assert Customer.objects.filter(performer__username="big").count() == 50
+    assert Customer.objects.filter(performer__username="demo").count() == 120
+
+
+def test_if_empty_does_nothing_when_there_are_customers(owner):
+    make_customer(owner, "alice")
+
+    output = seed("--if-empty", *SMALL)
+
+    assert "already has customers: not seeding" in output
+    assert not Performer.objects.filter(username="demo").exists()
+
+
+def test_if_empty_still_prints_the_login_of_an_existing_demo(seeded):
+    output = seed("--if-empty")
+    assert f"Demo login: demo / {DEFAULT_PASSWORD}" in output
+    assert Customer.objects.filter(performer__username="demo").count() == 120
+
+
+def test_if_empty_seeds_an_empty_database():
+    output = seed("--if-empty", *SMALL)
+    assert "Seeded 3 performer(s)" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--customers", "10", "--events", "5"), "--events must be at least --customers"),
+        (("--customers", "0"), "--customers must be at least 1"),
+        (("--anchor", "June"), "--anchor 'June': expected YYYY-MM-DD"),
+    ],
+)
+def test_it_rejects_impossible_sizes(args, message):
+    with pytest.raises(CommandError, match=message):
+        seed(*args)
