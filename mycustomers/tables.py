@@ -1,6 +1,6 @@
 """The My Customers table (SPEC §3, M3–M7): columns, cells, sorting and pagination.
 
-Cells are rendered by ``render_FOO`` methods returning ``format_html`` and assembled by
+Cells are rendered by ``render_FOO`` methods (escaped HTML) and assembled by
 ``CustomerTable.html_rows`` for a lean template: django-tables2's generic per-cell path
 (accessors, attribute dicts, signature inspection) costs several times the SQL of a page.
 """
@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from html import escape
 
 import django_tables2 as tables
 from django.core.paginator import Page, Paginator
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.timezone import localtime
 from django_tables2.rows import BoundRows
 
-from mycustomers.models import Customer
+from contacts.types import ContactType
+from mycustomers.models import Customer, FollowUpStatus
 
 DEFAULT_SORT = "-last_contact"
 # Form of the page that the missed-call buttons submit (outside the mass-action form: forms
@@ -64,40 +65,59 @@ def short_date(moment) -> str:
     return f"{moment:%b} {moment.day}, {moment.year}"
 
 
-def customer_cell(customer: Customer) -> SafeString:
-    """The Customer cell (M3, M6, M7, D8); also the htmx response after a flag dismissal."""
-    parts = [
-        format_html(
-            '<a class="member" href="{}">{}</a>', customer.get_absolute_url(), customer.member_name
+# Labels by code, built once: Model.get_FOO_display() rebuilds a dict of the choices per call.
+CONTACT_TYPE_LABELS = dict(ContactType.choices)
+FOLLOW_UP_LABELS = dict(FollowUpStatus.choices)
+_FLAG_ICON = icon("flag")
+_PK = 987654321  # reversed once, then replaced by each row's pk
+
+
+@dataclass(frozen=True)
+class RowUrls:
+    """The per-row URLs as templates: reverse() once per page rather than twice per row."""
+
+    detail: str
+    dismiss_flag: str
+
+    @classmethod
+    def build(cls) -> RowUrls:
+        def template(name: str) -> str:
+            return reverse(name, args=[_PK]).replace(str(_PK), "{pk}")
+
+        return cls(
+            detail=template("customers:detail"), dismiss_flag=template("customers:dismiss_flag")
         )
-    ]
+
+
+def customer_cell(customer: Customer, urls: RowUrls | None = None) -> SafeString:
+    """The Customer cell (M3, M6, M7, D8); also the htmx response after a flag dismissal.
+
+    Built with f-strings and ``html.escape`` (what Django's ``escape`` calls, without its
+    per-call lazy-string check): this runs for every row of every page.
+    """
+    urls = urls or RowUrls.build()
+    pk, name = customer.pk, escape(customer.member_name)
+    parts = [f'<a class="member" href="{urls.detail.format(pk=pk)}">{name}</a>']
     if customer.nickname:
-        parts.append(format_html('<span class="nickname">{}</span>', customer.nickname))
+        parts.append(f'<span class="nickname">{escape(customer.nickname)}</span>')
     if customer.is_new:
-        parts.append(mark_safe('<span class="badge-new">new</span>'))
+        parts.append('<span class="badge-new">new</span>')
     if customer.has_missed_call:
-        url = reverse("customers:dismiss_flag", args=[customer.pk])
+        url = urls.dismiss_flag.format(pk=pk)
         parts.append(
-            format_html(
-                '<button type="submit" class="missed-call" form="{form}" formaction="{url}" '
-                'hx-post="{url}" hx-target="#customer-{pk}" hx-swap="outerHTML" '
-                'title="Missed call: click to dismiss">{icon}'
-                '<span class="visually-hidden">Dismiss the missed-call flag of {name}</span>'
-                "</button>",
-                form=FLAG_FORM_ID,
-                url=url,
-                pk=customer.pk,
-                icon=icon("flag"),
-                name=customer.member_name,
-            )
+            f'<button type="submit" class="missed-call" form="{FLAG_FORM_ID}" formaction="{url}" '
+            f'hx-post="{url}" hx-target="#customer-{pk}" hx-swap="outerHTML" '
+            f'title="Missed call: click to dismiss">{_FLAG_ICON}'
+            f'<span class="visually-hidden">Dismiss the missed-call flag of {name}</span></button>'
         )
     if customer.follow_up:
-        parts.append(
-            format_html('<span class="follow-up">{}</span>', customer.get_follow_up_display())
-        )
-    return format_html(
-        '<div class="customer" id="customer-{}">{}</div>', customer.pk, mark_safe(" ".join(parts))
-    )
+        parts.append(f'<span class="follow-up">{FOLLOW_UP_LABELS[customer.follow_up]}</span>')
+    return mark_safe(f'<div class="customer" id="customer-{pk}">{" ".join(parts)}</div>')
+
+
+def _safe(content) -> str:
+    """Cells are SafeStrings (built escaped) or plain text to escape."""
+    return content if isinstance(content, SafeData) else escape(str(content))
 
 
 class SelectColumn(tables.Column):
@@ -170,14 +190,13 @@ class CustomerTable(tables.Table):
     # Cells. Each takes the Customer; ``html_rows`` calls them directly.
 
     def render_select(self, record: Customer) -> SafeString:
-        return format_html(
-            '<input type="checkbox" name="ids" value="{}" aria-label="Select {}">',
-            record.pk,
-            record.member_name,
+        return mark_safe(
+            f'<input type="checkbox" name="ids" value="{record.pk}" '
+            f'aria-label="Select {escape(record.member_name)}">'
         )
 
     def render_customer(self, record: Customer) -> SafeString:
-        return customer_cell(record)
+        return customer_cell(record, self._row_urls)
 
     def render_live_calls(self, record: Customer) -> str:
         return f"{record.live_calls:,}"
@@ -206,19 +225,23 @@ class CustomerTable(tables.Table):
     def render_last_contact(self, record: Customer) -> SafeString:
         if record.last_contact is None:
             return mark_safe('<span class="muted">Never</span>')
-        return format_html(
-            '<time datetime="{}">{}</time>',
-            localtime(record.last_contact).date().isoformat(),
-            short_date(record.last_contact),
+        moment = localtime(record.last_contact)
+        return mark_safe(
+            f'<time datetime="{moment.date().isoformat()}">'
+            f"{moment:%b} {moment.day}, {moment.year}</time>"
         )
 
     def render_contact_type(self, record: Customer) -> str:
-        return record.get_last_contact_type_display()
+        return CONTACT_TYPE_LABELS.get(record.last_contact_type, "")
 
     def render_lists(self, record: Customer) -> str:
         return record.list_label
 
     # Lean rendering
+
+    @cached_property
+    def _row_urls(self) -> RowUrls:
+        return RowUrls.build()
 
     @cached_property
     def _cell_renderers(self) -> list[tuple[str, Callable[..., str]]]:
@@ -231,15 +254,11 @@ class CustomerTable(tables.Table):
         """One ``<tr>`` per customer of the current page."""
         renderers = self._cell_renderers
         for row in self.page.object_list:
-            customer = row.record
-            yield format_html(
-                "<tr>{}</tr>",
-                format_html_join(
-                    "",
-                    '<td class="{}">{}</td>',
-                    ((css, render(record=customer)) for css, render in renderers),
-                ),
+            cells = "".join(
+                f'<td class="{css}">{_safe(render(record=row.record))}</td>'
+                for css, render in renderers
             )
+            yield mark_safe(f"<tr>{cells}</tr>")
 
     def headers(self, url_for_sort: Callable[[str], str]) -> list[Header]:
         """Sortable header cells: a click sorts by the column, a second click reverses it."""
