@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from contacts.models import Activity, ContactEvent, Feedback, Mail, MailDelivery, Note, Offer
-from mycustomers.admin import BigTableAdmin, TenantChildAdmin
+from mycustomers.admin import BigTableAdmin, TenantChildAdmin, changelist_link
 
 
 class ReadOnlyAdmin(BigTableAdmin):
@@ -44,19 +44,6 @@ class ContactEventAdmin(ReadOnlyAdmin):
     raw_id_fields = ("performer", "customer")
 
 
-class DeliveryInline(admin.TabularInline):
-    model = MailDelivery
-    fields = ("customer", "event")
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Mail)
 class MailAdmin(BigTableAdmin):
     list_display = ("subject", "performer", "sent_at")
@@ -64,18 +51,20 @@ class MailAdmin(BigTableAdmin):
     list_filter = ("sent_at",)
     search_fields = ("subject", "=performer__username")
     autocomplete_fields = ("performer",)
-    inlines = (DeliveryInline,)
+    fields = ("performer", "subject", "body", "sent_at", "recipients")
+    readonly_fields = ("recipients",)
 
-    def get_readonly_fields(self, request, obj=None):
-        # Sent mail is a record: the text and recipients can be read, not rewritten.
-        return ("performer", "subject", "body", "sent_at") if obj else ()
-
-    def get_inline_instances(self, request, obj=None):
-        # A mail can have thousands of recipients: list them on the delivery changelist.
-        return [] if obj is None else super().get_inline_instances(request, obj)
+    @admin.display(description="Recipients")
+    def recipients(self, mail: Mail) -> str:
+        # A mail can have thousands of recipients: no inline, a link to its deliveries.
+        return changelist_link(MailDelivery, "every delivery of this mail", mail__id__exact=mail.pk)
 
     def has_add_permission(self, request):
         # Mail is sent through the app (contacts.mail.send_mail): one event per recipient.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Sent mail is a record: it can be read (and deleted), not rewritten.
         return False
 
 

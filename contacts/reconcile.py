@@ -37,33 +37,64 @@ class Drift:
     differences: dict[str, tuple[object, object]]  # field -> (stored, recounted)
 
 
-_RECOUNT = f"""
-    WITH recount AS (
-        SELECT customer_id,
-               {_counter_sums()},
-               sum(amount) AS earnings,
-               min(occurred_at) AS first_contact,
-               max(occurred_at) AS last_contact,
-               (array_agg(type ORDER BY occurred_at DESC, id DESC))[1] AS last_contact_type,
-               max(occurred_at) FILTER (WHERE type IN ({_SETS_MISSED})) AS last_missed_call_at,
-               max(occurred_at) FILTER (WHERE type IN ({_CLEARS_MISSED})) AS cleared_at,
-               bool_or(type IN ({_CLEARS_NEW})) AS mailed
-        FROM {ContactEvent._meta.db_table}
-        WHERE {{scope}}
-        GROUP BY customer_id
-    ), expected AS (
-        SELECT c.id, c.performer_id, c.member_name,
-               {", ".join(f"coalesce(r.{f}, 0) AS {f}" for f in COUNTER_FIELDS)},
-               coalesce(r.earnings, 0) AS earnings, r.first_contact, r.last_contact,
-               coalesce(r.last_contact_type, '') AS last_contact_type,
-               r.last_missed_call_at,
-               -- One-way fields: what they must at least be.
-               GREATEST(c.missed_call_cleared_at, r.cleared_at) AS missed_call_cleared_at,
-               c.new_cleared OR coalesce(r.mailed, false) AS new_cleared
-        FROM {Customer._meta.db_table} c LEFT JOIN recount r ON r.customer_id = c.id
-        WHERE {{customer_scope}}
-    )
+_RECOUNT_EVENTS = f"""
+    SELECT customer_id,
+           {_counter_sums()},
+           sum(amount) AS earnings,
+           min(occurred_at) AS first_contact,
+           max(occurred_at) AS last_contact,
+           (array_agg(type ORDER BY occurred_at DESC, id DESC))[1] AS last_contact_type,
+           max(occurred_at) FILTER (WHERE type IN ({_SETS_MISSED})) AS last_missed_call_at,
+           max(occurred_at) FILTER (WHERE type IN ({_CLEARS_MISSED})) AS cleared_at,
+           bool_or(type IN ({_CLEARS_NEW})) AS mailed
+    FROM {ContactEvent._meta.db_table}
+    WHERE {{scope}}
+    GROUP BY customer_id
 """
+
+
+def derived_values(*, stored: str, recount: str) -> dict[str, str]:
+    """SQL for each derived field, from a customer row (alias ``stored``) and its recount
+    (alias ``recount``, a row of ``recount_sql()``; NULLs when it has no events)."""
+    return {
+        **{f: f"coalesce({recount}.{f}, 0)" for f in COUNTER_FIELDS},
+        "earnings": f"coalesce({recount}.earnings, 0)",
+        "first_contact": f"{recount}.first_contact",
+        "last_contact": f"{recount}.last_contact",
+        "last_contact_type": f"coalesce({recount}.last_contact_type, '')",
+        "last_missed_call_at": f"{recount}.last_missed_call_at",
+        # One-way fields: what they must at least be.
+        "missed_call_cleared_at": (
+            f"GREATEST({stored}.missed_call_cleared_at, {recount}.cleared_at)"
+        ),
+        "new_cleared": f"{stored}.new_cleared OR coalesce({recount}.mailed, false)",
+    }
+
+
+def recount_sql(performer_ids: Sequence[int] | None = None) -> str:
+    """Per customer with events, the derived fields recounted from the events; the query
+    takes the parameter ``%(performers)s`` when ``performer_ids`` is given."""
+    # A literal condition, not "%(all)s OR performer_id = ANY(…)": an OR with a parameter
+    # hides the tenant index from the planner and scans every performer's events.
+    scope = "TRUE" if performer_ids is None else "performer_id = ANY(%(performers)s)"
+    return _RECOUNT_EVENTS.replace("{scope}", scope)
+
+
+def _recount(performer_ids: Sequence[int] | None) -> str:
+    expected = ", ".join(
+        f"{sql} AS {f}" for f, sql in derived_values(stored="c", recount="r").items()
+    )
+    scope = "TRUE" if performer_ids is None else "c.performer_id = ANY(%(performers)s)"
+    return f"""
+        WITH recount AS ({recount_sql(performer_ids)}),
+        expected AS (
+            SELECT c.id, c.performer_id, c.member_name, {expected}
+            FROM {Customer._meta.db_table} c LEFT JOIN recount r ON r.customer_id = c.id
+            WHERE {scope}
+        )
+    """
+
+
 _DIFFERS = " OR ".join(f"c.{f} IS DISTINCT FROM e.{f}" for f in FIELDS)
 
 
@@ -114,16 +145,6 @@ def fix_drift(performer_ids: Sequence[int] | None = None) -> int:
         cursor.execute(f"LOCK TABLE {ContactEvent._meta.db_table} IN SHARE MODE")
         cursor.execute(sql, _params(performer_ids))
         return cursor.rowcount
-
-
-def _recount(performer_ids: Sequence[int] | None) -> str:
-    # A literal condition, not "%(all)s OR performer_id = ANY(…)": an OR with a parameter
-    # hides the tenant index from the planner and scans every performer's events.
-    if performer_ids is None:
-        return _RECOUNT.replace("{scope}", "TRUE").replace("{customer_scope}", "TRUE")
-    return _RECOUNT.replace("{scope}", "performer_id = ANY(%(performers)s)").replace(
-        "{customer_scope}", "c.performer_id = ANY(%(performers)s)"
-    )
 
 
 def _params(performer_ids: Sequence[int] | None) -> dict[str, object]:

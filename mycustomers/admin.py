@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -74,6 +74,7 @@ class MemberAdmin(BigTableAdmin):
     list_display = ("name", "joined_at", "customers")
     search_fields = ("name",)
     ordering = ("name",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="Customer of")
     def customers(self, member: Member) -> str:

@@ -7,8 +7,9 @@ name, and every time is an offset from a fixed anchor (midnight UTC today, or ``
 
 Speed: member names come from small Faker pools combined in Python (Faker makes ~12k names/s);
 members, customers, events, memberships, offers, feedback, notes and activity are streamed
-with ``COPY``; the counters are then recomputed from the events in one set-based statement
-(``contacts.reconcile.fix_drift``, the same recount that ``reconcile_counters`` checks).
+with ``COPY``. Customers are staged in a temporary table and inserted once, in one set-based
+statement, with their counters recounted from the events already loaded — the same recount
+(``contacts.reconcile``) that ``reconcile_counters`` checks — so no row is written twice.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from contacts.models import (
     Note,
     Offer,
 )
-from contacts.reconcile import fix_drift
+from contacts.reconcile import derived_values, recount_sql
 from contacts.types import ContactType
 from lists.models import CustomerList, Membership
 from mycustomers.models import Customer, CustomerStatus, FollowUpStatus, Member, Performer
@@ -274,13 +275,7 @@ def seed(options: SeedOptions, progress: Callable[[int], None] | None = None) ->
             loader.load(member_names, member_ids, events)
             result.customers += len(member_names)
             result.events += events
-        ids = [p.pk for p in performers]
-        # Fresh statistics first: planned on the empty tables' statistics, the recount
-        # below picks nested loops and runs for minutes instead of seconds.
-        _analyze(Member, Customer, ContactEvent, Membership, Offer, Feedback, Note, Activity)
-        fix_drift(ids)  # counters, first/last contact, missed-call and "new" from the events
-        _link_mail_deliveries(ids)
-    _analyze(Customer)  # the counters changed since
+    _analyze(Member, Customer, ContactEvent, Membership, Offer, Feedback, Note, Activity)
     result.elapsed = time.monotonic() - started
     return result
 
@@ -356,23 +351,28 @@ def _load_members(names: list[str], anchor: int) -> dict[str, int]:
     return ids
 
 
-def _link_mail_deliveries(performer_ids: list[int]) -> None:
-    """One delivery per recipient of each seeded mail: its mail_sent events carry the mail's
-    subject as their summary and its sent-at as their time."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {MailDelivery._meta.db_table} (performer_id, mail_id, customer_id, event_id)
-            SELECT DISTINCT ON (m.id, e.customer_id) m.performer_id, m.id, e.customer_id, e.id
-            FROM {Mail._meta.db_table} m
-            JOIN {ContactEvent._meta.db_table} e
-              ON e.performer_id = m.performer_id AND e.type = %s
-             AND e.occurred_at = m.sent_at AND e.summary = m.subject
-            WHERE m.performer_id = ANY(%s)
-            ORDER BY m.id, e.customer_id, e.id
-            """,
-            [ContactType.MAIL_SENT, performer_ids],
-        )
+_STAGE = "seed_customer"
+_STAGED_FIELDS = (
+    "id",
+    "performer_id",
+    "member_id",
+    "member_name",
+    "nickname",
+    "status",
+    "status_changed_at",
+    "follow_up",
+    "affiliate_referral",
+    "new_cleared",
+    "list_names",
+    "missed_call_cleared_at",
+    "created_at",
+)
+_STAGE_COLUMNS = (
+    "id bigint, performer_id bigint, member_id bigint, member_name text, nickname text, "
+    "status text, status_changed_at timestamptz, follow_up text, affiliate_referral boolean, "
+    "new_cleared boolean, list_names text, missed_call_cleared_at timestamptz, "
+    "created_at timestamptz"
+)
 
 
 def _analyze(*models) -> None:
@@ -399,14 +399,19 @@ class _PerformerLoader:
         self.anchor = anchor
         self.progress = progress
         self.reference = itertools.count(1)
+        self.events = 0
 
     def load(self, member_names: list[str], member_ids: dict[str, int], events: int) -> None:
+        self.events = events
         customers = self._plan_customers(member_names, member_ids, events)
         lists = self._create_lists(len(customers))
         self._assign_lists(customers, lists)
         mails = self._create_mails()
-        self._copy_customers(customers, lists)
-        self._copy_events(customers, mails)
+        self._stage_customers(customers, lists)
+        # Foreign keys are checked at commit (deferred): events may precede their customers.
+        deliveries = self._copy_events(customers, mails)
+        self._insert_customers()
+        self._insert_deliveries(deliveries)
         self._copy_extras(customers, lists)
 
     # -- planning --
@@ -478,64 +483,113 @@ class _PerformerLoader:
             how_many = 1 if rng.random() < 0.75 else rng.randint(2, min(3, len(lists)))
             customer.lists = sorted(rng.sample(range(len(lists)), how_many))
 
-    def _create_mails(self) -> list[tuple[int, str]]:
-        """A few mails to many recipients: (sent_at, subject), sorted by time."""
+    def _create_mails(self) -> list[tuple[int, str, int]]:
+        """A few mails to many recipients: (sent_at, subject, id), sorted by time."""
         rng = self.rng
         sent = sorted({self.anchor - rng.randint(DAY, HISTORY_DAYS * DAY) for _ in range(12)})
-        mails = [(at, f"{rng.choice(_MAIL_SUBJECTS)} ({_ts(at):%b %d})") for at in sent]
-        Mail.objects.bulk_create(
+        subjects = [f"{rng.choice(_MAIL_SUBJECTS)} ({_ts(at):%b %d})" for at in sent]
+        created = Mail.objects.bulk_create(
             [
                 Mail(performer=self.performer, subject=subject, body=_MAIL_BODY, sent_at=_ts(at))
-                for at, subject in mails
+                for at, subject in zip(sent, subjects, strict=True)
             ]
         )
-        return mails
+        return [(at, subject, m.pk) for at, subject, m in zip(sent, subjects, created, strict=True)]
 
     # -- streaming --
 
-    def _copy_customers(self, customers: list[_Customer], lists: list[CustomerList]) -> None:
+    def _stage_customers(self, customers: list[_Customer], lists: list[CustomerList]) -> None:
+        """The customers' own fields, into a temporary table; counters come later."""
         rng = self.rng
-        columns = (
-            "id, performer_id, member_id, member_name, nickname, status, status_changed_at, "
-            "follow_up, affiliate_referral, new_cleared, list_names, live_calls, recorded_calls, "
-            "mail_sent, mail_received, goody_bags, chat_volleys, feeds, earnings, "
-            "last_contact_type, missed_call_cleared_at, created_at"
-        )
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(f"COPY {Customer._meta.db_table} ({columns}) FROM STDIN") as copy,
-        ):
-            for c in customers:
-                names = sorted((lists[i].name for i in c.lists), key=lambda n: (n.lower(), n))
-                cleared = (
-                    _ts(min(self.anchor, c.end + rng.randint(600, 6 * 3600)))
-                    if c.dismissed
-                    else None
-                )
-                copy.write_row(
-                    (
-                        c.id,
-                        self.pid,
-                        c.member_id,
-                        c.member_name,
-                        c.nickname,
-                        c.status,
-                        _ts(c.status_changed) if c.status_changed else None,
-                        c.follow_up,
-                        rng.random() < 0.06,
-                        # Blocking and assigning to a list end "new" (M6); mail is recounted.
-                        c.status == CustomerStatus.BLOCKED or bool(c.lists),
-                        ", ".join(names),
-                        0, 0, 0, 0, 0, 0, 0, 0,
-                        "",
-                        cleared,
-                        _ts(c.first),
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ({_STAGE_COLUMNS}) ON COMMIT DROP"
+            )
+            cursor.execute(f"TRUNCATE {_STAGE}")
+            with cursor.copy(f"COPY {_STAGE} FROM STDIN") as copy:
+                for c in customers:
+                    names = sorted((lists[i].name for i in c.lists), key=lambda n: (n.lower(), n))
+                    cleared = (
+                        _ts(min(self.anchor, c.end + rng.randint(600, 6 * 3600)))
+                        if c.dismissed
+                        else None
                     )
-                )  # fmt: skip
+                    copy.write_row(
+                        (
+                            c.id,
+                            self.pid,
+                            c.member_id,
+                            c.member_name,
+                            c.nickname,
+                            c.status,
+                            _ts(c.status_changed) if c.status_changed else None,
+                            c.follow_up,
+                            rng.random() < 0.06,
+                            # Blocking or assigning to a list ends "new" (M6); mail: recounted.
+                            c.status == CustomerStatus.BLOCKED or bool(c.lists),
+                            ", ".join(names),
+                            cleared,
+                            _ts(c.first),
+                        )
+                    )
+            cursor.execute(f"ANALYZE {_STAGE}")
 
-    def _copy_events(self, customers: list[_Customer], mails: list[tuple[int, str]]) -> None:
+    def _insert_customers(self) -> None:
+        """One INSERT … SELECT: staged fields plus the recount of the events just loaded."""
+        derived = derived_values(stored="s", recount="r")
+        # The staged missed-call dismissal and "new" state are combined with the recount.
+        staged = [f for f in _STAGED_FIELDS if f not in derived]
+        with connection.cursor() as cursor:
+            if self.events >= 100_000:
+                # The recount of a big load is planned on the statistics of the table before
+                # it: without fresh ones, nested loops that take minutes instead of seconds.
+                cursor.execute(f"ANALYZE {ContactEvent._meta.db_table}")
+            cursor.execute(
+                f"""
+                INSERT INTO {Customer._meta.db_table}
+                    ({", ".join(staged)}, {", ".join(derived)})
+                SELECT {", ".join(f"s.{f}" for f in staged)}, {", ".join(derived.values())}
+                FROM {_STAGE} s LEFT JOIN ({recount_sql([self.pid])}) r ON r.customer_id = s.id
+                ORDER BY s.id
+                """,
+                {"performers": [self.pid]},
+            )
+
+    def _insert_deliveries(self, deliveries: list[tuple[int, int]]) -> None:
+        """One delivery per recipient of each mail, linked to its mail_sent event."""
+        if not deliveries:
+            return
+        customer_ids, mail_ids = zip(*deliveries, strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {MailDelivery._meta.db_table}
+                    (performer_id, mail_id, customer_id, event_id)
+                SELECT DISTINCT ON (d.mail_id, d.customer_id) %(pid)s, d.mail_id, d.customer_id,
+                       e.id
+                FROM unnest(%(customers)s::bigint[], %(mails)s::bigint[])
+                     AS d (customer_id, mail_id)
+                JOIN {Mail._meta.db_table} m ON m.id = d.mail_id
+                JOIN {ContactEvent._meta.db_table} e
+                  ON e.performer_id = %(pid)s AND e.customer_id = d.customer_id
+                 AND e.occurred_at = m.sent_at AND e.type = %(type)s
+                ORDER BY d.mail_id, d.customer_id, e.id
+                """,
+                {
+                    "pid": self.pid,
+                    "customers": list(customer_ids),
+                    "mails": list(mail_ids),
+                    "type": ContactType.MAIL_SENT,
+                },
+            )
+
+    def _copy_events(
+        self, customers: list[_Customer], mails: list[tuple[int, str, int]]
+    ) -> list[tuple[int, int]]:
+        """Stream the events; returns the (customer id, mail id) of each mail's recipients."""
         rng, random_ = self.rng, self.rng.random
-        mail_times = [at for at, _ in mails]
+        mail_times = [at for at, _, _ in mails]
+        deliveries = []
         columns = (
             "performer_id, customer_id, type, occurred_at, amount, quantity, reference, summary, "
             "recorded_at"
@@ -570,7 +624,8 @@ class _PerformerLoader:
                         i = bisect.bisect_left(mail_times, c.first)
                         if i < len(mail_times) and mail_times[i] < c.end:
                             j = rng.randint(i, bisect.bisect_left(mail_times, c.end) - 1)
-                            at, summary = mails[j]
+                            at, summary, mail_id = mails[j]
+                            deliveries.append((c.id, mail_id))
                     elif kind in _CALL_TYPES:
                         summary = f"{rng.randint(3, 45)} min"
                     if amounts:
@@ -586,6 +641,7 @@ class _PerformerLoader:
                 if done % 500 == 0:
                     self.progress(sum(x.events for x in customers[done - 500 : done]))
             self.progress(sum(x.events for x in customers[len(customers) // 500 * 500 :]))
+        return deliveries
 
     def _copy_extras(self, customers: list[_Customer], lists: list[CustomerList]) -> None:
         rng, pid = self.rng, self.pid

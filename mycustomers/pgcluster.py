@@ -72,6 +72,7 @@ class Cluster:
         return result.returncode == 0
 
     def start(self) -> None:
+        find_bin_dir()  # fail before creating any directory when PostgreSQL is missing
         if not self.is_initialised():
             self._initdb()
         if not self.is_running():

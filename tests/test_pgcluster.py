@@ -1,0 +1,121 @@
+"""The project-local PostgreSQL cluster (mycustomers/pgcluster.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from mycustomers import pgcluster
+from mycustomers.pgcluster import Cluster, ClusterError
+
+
+@pytest.fixture
+def cluster_base():
+    # Not pytest's tmp_path: as root the server runs as `postgres`, which must be able to
+    # traverse every parent directory (pytest's are mode 700).
+    base = Path(tempfile.mkdtemp(prefix="mc-cluster-", dir="/tmp"))
+    base.chmod(0o755)
+    cluster = Cluster(base=base / "var")
+    yield cluster
+    cluster.stop()
+    shutil.rmtree(base, ignore_errors=True)
+    shutil.rmtree(cluster.socket_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def no_binaries(monkeypatch, tmp_path):
+    """A machine without PostgreSQL: nothing in PG_BIN, on PATH or under /usr/lib/postgresql."""
+    real_path = Path
+    monkeypatch.setenv("PG_BIN", str(tmp_path / "empty"))
+    monkeypatch.setattr(pgcluster.shutil, "which", lambda name: None)
+    monkeypatch.setattr(
+        pgcluster,
+        "Path",
+        lambda p: (
+            real_path(tmp_path / "nothing") if str(p) == "/usr/lib/postgresql" else real_path(p)
+        ),
+    )
+
+
+def test_start_initialises_a_cluster_then_reuses_it(cluster_base, monkeypatch):
+    cluster = cluster_base
+
+    cluster.start()
+
+    assert cluster.is_initialised() and cluster.is_running()
+    with psycopg.connect(cluster.url) as connection:
+        assert connection.execute("SELECT current_database()").fetchone() == ("mycustomers",)
+
+    def no_second_initdb(self):
+        raise AssertionError("initdb ran again")
+
+    monkeypatch.setattr(Cluster, "_initdb", no_second_initdb)
+    cluster.start()  # already running: nothing to do
+    cluster.stop()
+    assert not cluster.is_running()
+    cluster.start()  # stopped: starts the existing data directory again
+    assert cluster.is_running()
+
+
+def test_stop_is_harmless_when_nothing_runs(tmp_path):
+    Cluster(base=tmp_path / "never").stop()
+
+
+def test_missing_server_binaries_give_one_clear_line(no_binaries):
+    with pytest.raises(ClusterError) as error:
+        pgcluster.find_bin_dir()
+    message = str(error.value)
+    assert "apt-get install postgresql" in message
+    assert "PG_BIN" in message and "DATABASE_URL" in message
+    assert "\n" not in message
+
+
+def test_the_command_line_prints_the_error_and_exits_1_creating_nothing(
+    no_binaries, monkeypatch, capsys
+):
+    base = Path(tempfile.mkdtemp(prefix="mc-cluster-", dir="/tmp"))
+    base.chmod(0o755)
+    monkeypatch.setenv("MYCUSTOMERS_VAR_DIR", str(base / "var"))
+    try:
+        assert pgcluster.main(["pgcluster", "start"]) == 1
+        assert capsys.readouterr().err.startswith("error: PostgreSQL server binaries")
+        assert not (base / "var").exists()
+    finally:
+        shutil.rmtree(base)
+
+
+def test_pg_bin_is_used_first(monkeypatch, tmp_path):
+    for name in ("initdb", "pg_ctl"):
+        (tmp_path / name).touch()
+    monkeypatch.setenv("PG_BIN", str(tmp_path))
+    assert pgcluster.find_bin_dir() == tmp_path
+
+
+def test_a_deep_checkout_keeps_its_socket_in_a_short_directory():
+    deep = Path("/srv") / ("very-long-directory-name/" * 5)
+    cluster = Cluster(base=deep)
+    assert len(str(cluster.socket_dir / ".s.PGSQL.5432")) <= 107
+    assert cluster.socket_dir == Cluster(base=deep).socket_dir  # stable per checkout
+    assert Cluster(base=Path("/srv/app/.var")).socket_dir == Path("/srv/app/.var/run")
+
+
+def test_the_url_points_at_the_socket_directory(tmp_path):
+    cluster = Cluster(base=tmp_path)
+    assert cluster.url.startswith("postgres://postgres@/mycustomers?host=")
+    assert str(cluster.socket_dir).replace("/", "%2F") in cluster.url
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another user")
+def test_as_root_a_directory_the_server_user_cannot_traverse_is_explained(tmp_path):
+    private = Path(tempfile.mkdtemp(prefix="mc-private-", dir="/tmp"))
+    private.chmod(0o700)
+    try:
+        with pytest.raises(ClusterError, match=f"chmod o\\+x {private}"):
+            pgcluster.check_traversable(private / "var")
+    finally:
+        shutil.rmtree(private)
