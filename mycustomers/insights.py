@@ -149,6 +149,10 @@ class Month:
     def short_label(self) -> str:
         return f"{self.start:%b}"
 
+    @property
+    def earnings_text(self) -> str:
+        return f"${self.earnings:,.2f}"
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -229,6 +233,10 @@ class Chart:
     @property
     def total_earnings(self) -> Decimal:
         return sum((m.earnings for m in self.months), Decimal("0"))
+
+    @property
+    def total_earnings_text(self) -> str:
+        return f"${self.total_earnings:,.2f}"
 
     @property
     def total_contacts(self) -> int:
