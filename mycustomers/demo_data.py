@@ -437,9 +437,10 @@ class _PerformerLoader:
                 end = rng.between(first, anchor - 60)
             end = max(end, first + 60)  # room for the events between first and last
             customers.append(_Customer(customer_id, member_ids[name], name, first, end, 1))
-        # Spread the other events: a few customers are whales, most call now and then.
+        # Spread the other events: a few customers are whales (capped: a few hundred events,
+        # not tens of thousands), most call now and then.
         weights = [
-            rng.paretovariate(1.2) * (0.2 + (c.end - c.first) / (HISTORY_DAYS * DAY))
+            min(rng.paretovariate(1.2), 60.0) * (0.2 + (c.end - c.first) / (HISTORY_DAYS * DAY))
             for c in customers
         ]
         for index in rng.choices(range(len(customers)), weights=weights, k=events - len(names)):
