@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Collate, Upper
@@ -50,6 +51,18 @@ class CustomerStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     BLOCKED = "blocked", "Blocked"
     DELETED = "deleted", "Deleted"
+
+
+class AnyOf(models.Lookup):
+    """``lhs = ANY(rhs)`` for an array expression on the right (no parentheses around it)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -108,18 +121,22 @@ class CustomerQuerySet(models.QuerySet):
         a ``DefaultList`` value its derived members, anything else a custom list's id."""
         if not key:
             return self.visible()
+        if key == "new":
+            now = timezone.now()
+            # Implied (last contact >= first contact >= the window's start), and it lets
+            # "oldest contact first" start at the window instead of walking every older row.
+            return self.in_default_list(key, now).filter(last_contact__gte=new_since(now))
         if key in DEFAULT_LISTS:
             return self.in_default_list(key)
         from lists.models import Membership  # lists.models imports this module
 
-        # EXISTS rather than a join: no duplicates, so no DISTINCT in the count or the page.
-        # Matching the membership's performer too keeps the lookup inside one tenant.
-        members = Membership.objects.filter(
-            performer=models.OuterRef("performer"),
-            customer=models.OuterRef("pk"),
-            customer_list=int(key),
-        )
-        return self.visible().filter(models.Exists(members))
+        # id = ANY(ARRAY(members)): the list's ids are read once (an index-only scan) and
+        # its customers fetched by primary key. As an EXISTS or a join, the planner merged
+        # the membership with a scan of every customer (~150 ms for a 4,600-member list at
+        # 100k customers, against ~10 ms). The query is already scoped to one performer, so
+        # another performer's list id matches nobody.
+        members = Membership.objects.filter(customer_list=int(key)).values("customer_id")
+        return self.visible().filter(AnyOf(models.F("pk"), ArraySubquery(members)))
 
     def sorted_by(self, key: str, *, descending: bool = False) -> CustomerQuerySet:
         """Order by a main-view column key (``SORT_EXPRESSIONS``), ties broken by member name.
