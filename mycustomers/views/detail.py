@@ -130,7 +130,7 @@ def detail_context(request, customer: Customer, **forms) -> dict:
     return {
         **identity_context(customer),
         "insights": insights,
-        "chart": monthly_chart(customer),
+        "history_months": settings.MYCUSTOMERS["HISTORY_MONTHS"],
         # The insights counted the events already.
         "events": configure(request, events, count=insights.events),
         "feedback": feedback_table(request, customer),

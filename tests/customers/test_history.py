@@ -123,9 +123,25 @@ def test_the_ratings_and_feedback_section(owner_client, owner):
     assert "2 / 5" in body and "Too short" in body
 
 
-def test_it_has_the_chart(owner_client, owner):
-    customer = make_customer(owner, "hop", ago=timedelta(days=3), amount=5)
-    assert history(owner_client, customer).content.decode().count('<svg class="chart-svg"') == 2
+def test_the_chart_is_inline_svg_with_a_data_table(owner_client, owner):
+    customer = make_customer(owner, "hop", ago=timedelta(days=3), amount="5.00")
+    add_event(owner, "hop", ContactType.CHAT, ago=timedelta(days=2), amount="36.50")
+    response = history(owner_client, customer)
+    body = response.content.decode()
+    assert body.count('<svg class="chart-svg"') == 2
+    assert body.count('<rect class="chart-bar"') == 32
+    assert 'role="img"' in body and "<title" in body
+    # Strict CSP: presentation attributes and classes, never style attributes.
+    assert "style=" not in body.split('<main id="main"', 1)[1]
+    assert "Show the monthly figures as a table" in body
+    assert '<th scope="row">Total</th><td class="num">$41.50</td><td class="num">2</td>' in body
+
+
+def test_the_chart_says_so_when_the_months_are_quiet(owner_client, owner):
+    customer = make_customer(owner, "ian", ago=timedelta(days=600))
+    body = history(owner_client, customer).content.decode()
+    assert "No contacts in the last 16 months." in body
+    assert "<svg" not in body
 
 
 # --- Purchase details -------------------------------------------------------------------
