@@ -8,7 +8,7 @@ rest is one grouped query per question over the event index
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,11 +19,13 @@ from django.utils.html import format_html, format_html_join
 
 from contacts.models import ContactEvent, Feedback
 from contacts.offers import OfferTotals, offer_totals
-from contacts.types import EFFECTS, Channel
+from contacts.types import EFFECTS, Channel, types_where
 from mycustomers.models import Customer
 
 # Ties for the most common channel go to the first of these.
 CHANNEL_ORDER = [Channel.CALL, Channel.MAIL, Channel.CHAT, Channel.OTHER]
+# The contact history lists calls, mails and chats (D10).
+HISTORY_TYPES = types_where(lambda e: e.channel in {Channel.CALL, Channel.MAIL, Channel.CHAT})
 
 
 @dataclass(frozen=True)
@@ -109,20 +111,16 @@ def shift_months(day: date, months: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
-def months_ago(now: datetime, months: int) -> datetime:
-    """The same instant ``months`` calendar months earlier (day clamped to the month's end)."""
-    year, month = shift_months(now, -months)
-    day = now.day
-    while True:
-        try:
-            return now.replace(year=year, month=month, day=day)
-        except ValueError:
-            day -= 1
+def history_months(now: datetime | None = None) -> list[date]:
+    """First days of the last HISTORY_MONTHS calendar months, the current one included,
+    oldest first: the window of the contact history and its chart (D10, D11)."""
+    today = timezone.localdate(now or timezone.now())
+    count = settings.MYCUSTOMERS["HISTORY_MONTHS"]
+    return [date(*shift_months(today, -offset), 1) for offset in range(count - 1, -1, -1)]
 
 
 def history_since(now: datetime | None = None) -> datetime:
-    """Start of the contact history window: the last HISTORY_MONTHS months."""
-    return months_ago(now or timezone.now(), settings.MYCUSTOMERS["HISTORY_MONTHS"])
+    return timezone.make_aware(datetime.combine(history_months(now)[0], time.min))
 
 
 # --- The monthly chart (D11) ------------------------------------------------------------
@@ -139,7 +137,7 @@ PLOT_RIGHT = 632
 class Month:
     start: date
     earnings: Decimal
-    contacts: int
+    contacts: int  # every event
 
     @property
     def label(self) -> str:
@@ -225,6 +223,7 @@ class Chart:
     months: list[Month]
     earnings: Series
     contacts: Series
+    history_events: int  # calls, mails and chats in the window: the history table's count
 
     @property
     def is_empty(self) -> bool:
@@ -243,24 +242,34 @@ class Chart:
         return sum(m.contacts for m in self.months)
 
 
-def monthly_figures(customer: Customer, *, now: datetime | None = None) -> list[Month]:
-    """Earnings and number of contacts per month, the current month and the ones before it
-    (HISTORY_MONTHS in all), oldest first; months without events are zeros."""
-    today = timezone.localdate(now or timezone.now())
-    count = settings.MYCUSTOMERS["HISTORY_MONTHS"]
-    starts = [date(*shift_months(today, -offset), 1) for offset in range(count - 1, -1, -1)]
-    since = timezone.make_aware(datetime.combine(starts[0], datetime.min.time()))
+@dataclass(frozen=True)
+class MonthlyFigures:
+    months: list[Month]
+    history_events: int
+
+
+def monthly_figures(customer: Customer, *, now: datetime | None = None) -> MonthlyFigures:
+    """Earnings and number of contacts per month over the history window, oldest first
+    (months without events are zeros), and the number of calls, mails and chats in it.
+
+    One grouped query over the event index (performer, customer, -occurred_at).
+    """
+    starts = history_months(now)
     rows = (
         ContactEvent.objects.filter(
-            performer=customer.performer_id, customer=customer, occurred_at__gte=since
+            performer=customer.performer_id, customer=customer, occurred_at__gte=history_since(now)
         )
         .annotate(month=TruncMonth("occurred_at"))
         .order_by()
         .values("month")
-        .annotate(earnings=Sum("amount"), contacts=Count("pk"))
+        .annotate(
+            earnings=Sum("amount"),
+            contacts=Count("pk"),
+            history_events=Count("pk", filter=Q(type__in=HISTORY_TYPES)),
+        )
     )
     found = {timezone.localdate(r["month"]).replace(day=1): r for r in rows}
-    return [
+    months = [
         Month(
             start=start,
             earnings=found[start]["earnings"] if start in found else Decimal("0"),
@@ -268,16 +277,20 @@ def monthly_figures(customer: Customer, *, now: datetime | None = None) -> list[
         )
         for start in starts
     ]
+    # Every row, future-dated ones too: the history table shows those as well.
+    return MonthlyFigures(months, sum(r["history_events"] for r in found.values()))
 
 
 def monthly_chart(customer: Customer, *, now: datetime | None = None) -> Chart:
-    months = monthly_figures(customer, now=now)
+    figures = monthly_figures(customer, now=now)
+    months = figures.months
     return Chart(
         months=months,
         earnings=_series(
             "Earnings per month", months, lambda m: m.earnings, lambda v: f"${v:,.2f}"
         ),
         contacts=_series("Contacts per month", months, lambda m: m.contacts, lambda v: f"{v:,}"),
+        history_events=figures.history_events,
     )
 
 

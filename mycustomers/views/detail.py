@@ -13,6 +13,7 @@ from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.generic import DetailView
 
@@ -20,17 +21,20 @@ from contacts.forms import NoteForm
 from contacts.models import Activity, ContactEvent, Feedback, Note, Offer
 from contacts.notes import with_edited
 from contacts.offers import offer_totals
-from contacts.types import Channel, types_where
 from mycustomers.detail_tables import EventTable, FeedbackTable, OfferTable, configure
 from mycustomers.forms import NO_FOLLOW_UP, CustomerListsForm, FollowUpForm, NicknameForm
-from mycustomers.insights import customer_insights, history_since, monthly_chart
+from mycustomers.insights import (
+    HISTORY_TYPES,
+    customer_insights,
+    history_since,
+    monthly_chart,
+)
 from mycustomers.models import Customer
 from mycustomers.views.mixins import PerformerCustomersMixin
 
 NOTES_PER_PAGE = 10
 ACTIVITY_PER_PAGE = 20
 AVATAR_TONES = 8
-HISTORY_TYPES = types_where(lambda e: e.channel in {Channel.CALL, Channel.MAIL, Channel.CHAT})
 
 
 # --- Helpers shared by the pages and the edit views -------------------------------------
@@ -170,7 +174,10 @@ class CustomerHistoryView(CustomerPageMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         performer, customer = self.request.user, self.object
-        since = history_since()
+        now = timezone.now()
+        since = history_since(now)
+        # The chart's grouped query counts the table's rows too.
+        chart = monthly_chart(customer, now=now)
         events = customer_events(performer, customer).filter(
             occurred_at__gte=since, type__in=HISTORY_TYPES
         )
@@ -180,12 +187,15 @@ class CustomerHistoryView(CustomerPageMixin, DetailView):
             "since": since,
             "months": settings.MYCUSTOMERS["HISTORY_MONTHS"],
             "events": configure(
-                self.request, EventTable(events, caption="Calls, mails and chats"), per_page=50
+                self.request,
+                EventTable(events, caption="Calls, mails and chats"),
+                per_page=50,
+                count=chart.history_events,
             ),
             "offers": configure(self.request, OfferTable(offers, caption="Offers")),
             "offer_totals": offer_totals(performer=performer, customer=customer),
             "feedback": feedback_table(self.request, customer),
-            "chart": monthly_chart(customer),
+            "chart": chart,
         }
 
 

@@ -4,7 +4,7 @@ months with purchase links; every offer with count and value; ratings and feedba
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from contacts.models import ContactEvent, Feedback, Offer
 from contacts.types import ContactType
-from mycustomers.insights import history_since, months_ago
+from mycustomers.insights import history_months, history_since
 from tests.factories import add_event, make_customer
 
 pytestmark = pytest.mark.django_db
@@ -46,10 +46,16 @@ def test_it_shows_calls_mails_and_chats_of_the_last_16_months(owner_client, owne
     assert shown == {ContactType.CALL_RECEIVED, ContactType.MAIL_SENT_SOLD, ContactType.CHAT}
 
 
+def months_before(now: datetime, months: int) -> datetime:
+    """The same day ``months`` calendar months earlier (at most the 28th: every month has it)."""
+    index = now.year * 12 + now.month - 1 - months
+    return now.replace(year=index // 12, month=index % 12 + 1, day=min(now.day, 28))
+
+
 def test_an_event_17_months_old_is_not_shown_but_one_15_months_old_is(owner_client, owner):
     now = timezone.now()
-    customer = make_customer(owner, "bob", ago=now - months_ago(now, 17))
-    add_event(owner, "bob", ContactType.MAIL_RECEIVED, ago=now - months_ago(now, 15))
+    customer = make_customer(owner, "bob", ago=now - months_before(now, 17))
+    add_event(owner, "bob", ContactType.MAIL_RECEIVED, ago=now - months_before(now, 15))
     old = event(customer, type=ContactType.CALL_RECEIVED)
     recent = event(customer, type=ContactType.MAIL_RECEIVED)
     assert shown_ids(history(owner_client, customer)) == [recent.pk]
@@ -63,11 +69,13 @@ def test_the_window_is_a_setting(owner_client, owner, settings):
     assert "last 2 months" in history(owner_client, customer).content.decode()
 
 
-def test_months_ago_clamps_to_the_end_of_shorter_months():
-    assert months_ago(datetime(2025, 3, 31, 12, tzinfo=UTC), 1) == datetime(
-        2025, 2, 28, 12, tzinfo=UTC
-    )
-    assert months_ago(datetime(2025, 5, 15, tzinfo=UTC), 16) == datetime(2024, 1, 15, tzinfo=UTC)
+def test_the_window_is_whole_calendar_months_the_current_one_included():
+    now = datetime(2025, 5, 15, 12, tzinfo=UTC)
+    assert history_since(now) == datetime(2024, 2, 1, tzinfo=UTC)
+    months = history_months(now)
+    assert len(months) == 16
+    assert (months[0], months[-1]) == (date(2024, 2, 1), date(2025, 5, 1))
+    assert history_months(datetime(2025, 1, 31, tzinfo=UTC))[0] == date(2023, 10, 1)
 
 
 def test_paid_events_link_to_their_purchase_details(owner_client, owner):
@@ -84,6 +92,9 @@ def test_it_pages_by_fifty_and_sorts(owner_client, owner):
     customer = make_customer(owner, "eve", ago=timedelta(days=1))
     for day in range(2, 61):
         add_event(owner, "eve", ContactType.MAIL_RECEIVED, ago=timedelta(days=day), amount=day)
+    # Neither counts: not a call, mail or chat; before the window.
+    add_event(owner, "eve", ContactType.GOODY_BAG, ago=timedelta(days=5))
+    add_event(owner, "eve", ContactType.CHAT, ago=timedelta(days=600))
     first = history(owner_client, customer)
     assert len(shown_ids(first)) == 50
     assert "1–50 of 60" in first.content.decode()
