@@ -182,6 +182,7 @@ class CustomerHistoryView(CustomerPageMixin, DetailView):
             occurred_at__gte=since, type__in=HISTORY_TYPES
         )
         offers = Offer.objects.for_performer(performer).filter(customer=customer)
+        totals = offer_totals(performer=performer, customer=customer)
         return {
             **identity_context(customer),
             "since": since,
@@ -192,8 +193,10 @@ class CustomerHistoryView(CustomerPageMixin, DetailView):
                 per_page=50,
                 count=chart.history_events,
             ),
-            "offers": configure(self.request, OfferTable(offers, caption="Offers")),
-            "offer_totals": offer_totals(performer=performer, customer=customer),
+            "offers": configure(
+                self.request, OfferTable(offers, caption="Offers"), count=totals.count
+            ),
+            "offer_totals": totals,
             "feedback": feedback_table(self.request, customer),
             "chart": chart,
         }
