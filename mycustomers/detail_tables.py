@@ -14,7 +14,7 @@ from operator import attrgetter
 
 import django_tables2 as tables
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html
@@ -23,6 +23,7 @@ from django.utils.safestring import mark_safe
 from contacts.types import ContactType
 
 TABLE_TEMPLATE = "customers/_detail_table.html"
+TYPES_BY_LABEL = [code for code, _ in sorted(ContactType.choices, key=lambda c: str(c[1]))]
 
 
 def when(value: datetime | None, fmt: str = "M j, Y H:i") -> str:
@@ -170,12 +171,14 @@ class EventTable(CustomerTable):
         )
 
     def order_type(self, queryset: QuerySet, is_descending: bool):
-        # By the label the performer reads, not the code.
-        label = Case(
-            *(When(type=code, then=Value(str(text))) for code, text in ContactType.choices)
+        # By the label the performer reads, not the code: each code's rank among the labels
+        # (small integers sort faster than the labels themselves).
+        rank = Case(
+            *(When(type=code, then=Value(i)) for i, code in enumerate(TYPES_BY_LABEL)),
+            output_field=IntegerField(),
         )
         sign = "-" if is_descending else ""
-        return queryset.annotate(type_label=label).order_by(f"{sign}type_label", f"{sign}id"), True
+        return queryset.annotate(type_rank=rank).order_by(f"{sign}type_rank", f"{sign}id"), True
 
     def order_reference(self, queryset: QuerySet, is_descending: bool):
         # Events without a reference go last either way.
