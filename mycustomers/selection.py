@@ -34,7 +34,9 @@ class Selection:
 
 @contextmanager
 def selected(customers: QuerySet) -> Iterator[Selection]:
-    """Copy the ids of ``customers`` into a temporary table for the enclosing transaction."""
+    """Copy the ids of ``customers`` into a temporary table for the enclosing transaction,
+    and lock those customers in id order: the order record_events locks them in, so an
+    action running beside an import waits for it instead of deadlocking."""
     table = f"selection_{next(_names)}"
     try:
         sql, params = customers.order_by().values("pk").query.sql_with_params()
@@ -44,6 +46,10 @@ def selected(customers: QuerySet) -> Iterator[Selection]:
         cursor.execute(f"CREATE TEMPORARY TABLE {table} (id) ON COMMIT DROP AS {sql}", params)
         count = cursor.rowcount
         cursor.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (id)")
+        cursor.execute(
+            f"SELECT 1 FROM {customers.model._meta.db_table} "
+            f"WHERE id IN (SELECT id FROM {table}) ORDER BY id FOR UPDATE"
+        )
     try:
         yield Selection(table=table, count=count)
     finally:
