@@ -73,6 +73,17 @@ def test_it_imports_json_lines(owner, colleague, tmp_path):
     assert Customer.objects.get(performer=colleague).has_missed_call is True
 
 
+def test_a_numeric_json_reference_is_a_reference(owner, tmp_path):
+    record = {"performer": "owner", "member": "alice", "type": "chat",
+              "occurred_at": "2025-03-01T10:00:00Z", "reference": 12345}  # fmt: skip
+    path = jsonl_file(tmp_path, record, record)
+
+    output = run(path)
+
+    assert ContactEvent.objects.get().reference == "12345"
+    assert "1 duplicates skipped" in output
+
+
 def test_it_recognises_json_lines_by_their_first_character(owner, tmp_path):
     record = {"performer": "owner", "member": "alice", "type": "chat",
               "occurred_at": "2025-03-01T10:00:00Z"}  # fmt: skip
