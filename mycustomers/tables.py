@@ -286,9 +286,12 @@ class CustomerTable(tables.Table):
             )
         return headers
 
-    def paginate(self, paginator_class=None, per_page=None, page=1, *args, **kwargs):
-        """Paginate with ``CustomerPaginator``; a page past the end shows the last page."""
-        self.paginator = CustomerPaginator(self.data.data, per_page or 20)
+    def paginate(self, paginator_class=None, per_page=None, page=1, *, lookup=None, **kwargs):
+        """Paginate with ``CustomerPaginator``; a page past the end shows the last page.
+
+        ``lookup``: the performer's customers, where a page's rows are fetched by name.
+        """
+        self.paginator = CustomerPaginator(self.data.data, per_page or 20, lookup=lookup)
         self.page = self.paginator.page(min(max(page, 1), self.paginator.num_pages))
         # Rows, as django-tables2's own templates expect (``table.paginated_rows``).
         self.page.object_list = BoundRows(self.page.object_list, table=self)
@@ -301,8 +304,13 @@ class CustomerPaginator(Paginator):
     ``OFFSET n`` walks n index entries *and their table rows*: the last of 5,000 pages took
     ~90 ms. Here an inner query picks the page's member names (unique per performer) with an
     index-only scan of the sort index, read from whichever end is nearer, and the outer query
-    fetches just those rows in the requested order.
+    fetches just those rows in the requested order from ``lookup`` (the same performer's
+    customers: repeating the filters there would evaluate them again, e.g. a whole list).
     """
+
+    def __init__(self, object_list, per_page, *, lookup=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.lookup = object_list if lookup is None else lookup
 
     def page(self, number) -> Page:
         number = self.validate_number(number)
@@ -317,5 +325,5 @@ class CustomerPaginator(Paginator):
             ]
         else:
             window = queryset.values("member_name")[bottom:top]
-        rows = queryset.filter(member_name__in=window)
+        rows = self.lookup.filter(member_name__in=window).order_by(*queryset.query.order_by)
         return self._get_page(list(rows), number, self)

@@ -19,6 +19,7 @@ from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterMixin, FilterView
 from django_tables2 import SingleTableMixin
 
+from lists.models import DefaultList
 from mycustomers.filters import INITIALS, CustomerFilter
 from mycustomers.models import COUNTER_FIELDS, Customer
 from mycustomers.services import dismiss_missed_call
@@ -140,7 +141,17 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
     def get_table(self, **kwargs):
         table = self.table_class(self.object_list, order_by=self.state.sort, **kwargs)
         table.request = self.request
-        return table.paginate(per_page=self.state.per_page, page=self.state.page)
+        return table.paginate(
+            per_page=self.state.per_page, page=self.state.page, lookup=self._page_lookup()
+        )
+
+    def _page_lookup(self):
+        """Where a page's rows are fetched by member name: the performer's customers with the
+        status this view shows (an index lookup each), not the filters once more."""
+        customers = self.get_queryset()
+        if self.state.list == DefaultList.BLOCKED:
+            return customers.blocked()
+        return customers.visible()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
