@@ -116,7 +116,7 @@ class CustomerFilterMixin(PerformerCustomersMixin, FilterMixin):
         # Always bound, so that a bare /customers/ runs the defaults too (visible only, M1).
         return {**super().get_filterset_kwargs(filterset_class), "data": self.request.GET}
 
-    def filter(self):
+    def filtered_customers(self):
         self.filterset = self.get_filterset(self.get_filterset_class())
         self.state = ViewState.from_request(self.request, self.filterset)
         if self.filterset.is_valid():
@@ -131,7 +131,7 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
     table_class = CustomerTable
 
     def get(self, request, *args, **kwargs):
-        self.object_list = self.filter()
+        self.object_list = self.filtered_customers()
         context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
         # Bad filter input (too long a search, a list that is not theirs) is a client error:
         # the page says what is wrong and shows no rows.
@@ -284,7 +284,7 @@ class CustomerExportView(CustomerFilterMixin, View):
     chunk_size = 2000
 
     def get(self, request, *args, **kwargs):
-        customers = self.filter()
+        customers = self.filtered_customers()
         if self.filterset.errors:
             return redirect(reverse("customers:list") + "?" + request.GET.urlencode())
         key = self.state.sort.removeprefix("-")
