@@ -1,8 +1,10 @@
-"""Figures for the customer detail page: insights (SPEC D2, D3) and the monthly chart (D11).
+"""Figures about one customer: the detail page's insights (SPEC D2, D3), and the contact
+history's window (D10) and monthly chart (D11).
 
 Counters on the customer row answer what they can (earnings, first and last contact); the
-rest is one grouped query per question over the event index
-``(performer, customer, -occurred_at)``, whatever the number of events.
+rest is one grouped query per page over the customer's events (index
+``(performer, customer, -occurred_at)``), whatever their number: by type for the insights,
+by month for the chart. Each also counts the rows of its page's event table.
 """
 
 from __future__ import annotations

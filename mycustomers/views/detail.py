@@ -1,6 +1,6 @@
-"""Pages about one customer: detail (SPEC D1–D9, D11), contact history (D10) and one
-event's purchase details. Every page reads a constant number of queries, whatever the
-number of events."""
+"""Pages about one customer: detail (SPEC D1–D9), contact history with the monthly chart
+(D10, D11) and one event's purchase details. Every page runs a constant number of queries,
+whatever the number of events."""
 
 from __future__ import annotations
 
