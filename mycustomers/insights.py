@@ -48,7 +48,7 @@ class Insights:
 
     @property
     def channel_breakdown(self) -> str:
-        """ "call 2, mail 1, chat 1": the channels with events, most first."""
+        """Like "call 2, mail 1, chat 1": the channels with events, most first."""
         used = sorted(
             ((label, n) for label, n in self.channel_counts.items() if n),
             key=lambda item: -item[1],
@@ -90,7 +90,7 @@ def customer_insights(customer: Customer, *, now: datetime | None = None) -> Ins
         lifetime_earnings=customer.earnings,
         offers=offer_totals(performer=customer.performer_id, customer=customer),
         average_rating=(
-            Decimal(ratings["average"]).quantize(Decimal("0.1"))
+            Decimal(str(ratings["average"])).quantize(Decimal("0.1"))
             if ratings["average"] is not None
             else None
         ),
