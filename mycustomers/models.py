@@ -331,6 +331,14 @@ class Customer(models.Model):
             ),
             _sort_expression_index("cust_vis_contact_type", CONTACT_TYPE_SORT),
             _sort_expression_index("cust_vis_lists_ci", LISTS_SORT),
+            # Counts the main view's rows (M5) from a small index: its one repeated key is
+            # deduplicated (~0.7 MB for 100k customers, against ~5.5 MB for a sort index),
+            # so the planner picks it over a scan of the table.
+            models.Index(
+                fields=["performer"],
+                name="cust_vis_count",
+                condition=models.Q(status=CustomerStatus.ACTIVE),
+            ),
             # New Customers and Unassigned (L2): customers in no custom list, by first contact.
             models.Index(
                 fields=["performer", "first_contact"],

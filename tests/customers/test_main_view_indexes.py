@@ -88,6 +88,11 @@ def test_an_initial_is_a_range_on_the_name_index(customers):
     assert "Sort" not in text
 
 
+def test_the_visible_customers_are_counted_from_the_small_count_index(customers):
+    text = plan(customers.visible().values("performer"), only=["cust_vis_count"])
+    assert "Index Only Scan using cust_vis_count" in text
+
+
 @pytest.mark.parametrize("key", ["new", "unassigned"])
 def test_new_and_unassigned_are_counted_from_the_no_list_index(customers, key):
     text = plan(customers.in_list(key).values("performer"), only=["cust_vis_no_list"])
