@@ -3,8 +3,6 @@ in the activity history (D9)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
@@ -15,7 +13,6 @@ from mycustomers.services import ActionError
 
 MAX_NOTE = Note._meta.get_field("body").max_length
 EXCERPT = 80
-EDIT_SLACK = timedelta(seconds=1)
 
 
 def clean_note_body(body: str) -> str:
@@ -64,12 +61,10 @@ def delete_note(*, performer, note: Note) -> None:
 
 
 def with_edited(notes: QuerySet) -> QuerySet:
-    """Annotate ``edited``: changed after it was written. A second's slack, because rows
-    created with the model defaults get two slightly different timestamps."""
+    """Annotate ``edited``: changed after it was written (add_note writes both timestamps
+    from one clock reading, so any later edit, however quick, counts)."""
     return notes.annotate(
-        edited=ExpressionWrapper(
-            Q(updated_at__gt=F("created_at") + EDIT_SLACK), output_field=BooleanField()
-        )
+        edited=ExpressionWrapper(Q(updated_at__gt=F("created_at")), output_field=BooleanField())
     )
 
 
