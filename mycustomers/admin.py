@@ -108,8 +108,12 @@ class ContactEventInline(admin.TabularInline):
         customer_id = request.resolver_match.kwargs.get("object_id")
         if not customer_id or not str(customer_id).isdigit():
             return queryset.none()
+        # Through the performer too: events are indexed by (performer, customer, time).
+        performer_id = (
+            Customer.objects.filter(pk=customer_id).values_list("performer_id", flat=True).first()
+        )
         latest = (
-            ContactEvent.objects.filter(customer_id=customer_id)
+            ContactEvent.objects.filter(performer_id=performer_id, customer_id=customer_id)
             .order_by("-occurred_at", "-id")
             .values_list("id", flat=True)[:INLINE_EVENTS]
         )
@@ -219,7 +223,10 @@ class CustomerAdmin(BigTableAdmin):
         if customer.pk is None:
             return "—"
         return changelist_link(
-            ContactEvent, "every event of this customer", customer__id__exact=customer.pk
+            ContactEvent,
+            "every event of this customer",
+            performer__id__exact=customer.performer_id,
+            customer__id__exact=customer.pk,
         )
 
     def save_model(self, request, obj, form, change):

@@ -268,8 +268,14 @@ class Customer(models.Model):
     ContactEvent rows by contacts.services.record_events and must always equal a recount.
     """
 
-    performer = models.ForeignKey(Performer, on_delete=models.CASCADE, related_name="customers")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="customers")
+    # No single-column indexes on the keys: every tenant index leads with performer_id, and
+    # each extra index is written on every counter update (the hottest write).
+    performer = models.ForeignKey(
+        Performer, on_delete=models.CASCADE, related_name="customers", db_index=False
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="customers", db_index=False
+    )
     # Copied from Member so that sorting, search and tie-breaks need no join.
     member_name = models.CharField(max_length=64)
     nickname = models.CharField(max_length=60, blank=True)
