@@ -46,6 +46,8 @@ DEFAULT_PASSWORD = "demo-customers-2024"
 DEFAULT_PERFORMER = "demo"
 DAY = 86_400
 HISTORY_DAYS = 730
+MAX_PERFORMERS = 5_000
+OTHER_CUSTOMERS_TOTAL = 20_000
 MAX_OTHER_CUSTOMERS = 200
 
 
@@ -71,11 +73,24 @@ class SeedOptions:
         return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
     def other_names(self) -> list[str]:
-        return [f"{self.performer}.{stage}" for stage in _STAGE_NAMES[: self.performers]]
+        """demo.luna … demo.lyric, then demo.luna1 … for more than twenty."""
+        stages = len(_STAGE_NAMES)
+        return [
+            f"{self.performer}.{_STAGE_NAMES[i % stages]}{i // stages or ''}"
+            for i in range(self.performers)
+        ]
 
     def other_size(self) -> tuple[int, int]:
-        """Customers and events of each other performer: smaller than the main one."""
-        customers = max(1, min(MAX_OTHER_CUSTOMERS, self.customers // 10))
+        """Customers and events of each other performer: smaller than the main one, and
+        smaller still when there are many of them (at most ~20,000 customers in all)."""
+        customers = max(
+            1,
+            min(
+                MAX_OTHER_CUSTOMERS,
+                self.customers // 10,
+                OTHER_CUSTOMERS_TOTAL // max(1, self.performers),
+            ),
+        )
         return customers, customers * max(1, self.events // max(1, self.customers))
 
 
@@ -247,8 +262,8 @@ def seed(options: SeedOptions, progress: Callable[[int], None] | None = None) ->
         raise SeedError("--customers must be at least 1")
     if options.events < options.customers:
         raise SeedError("--events must be at least --customers: every customer has a contact")
-    if not 0 <= options.performers <= len(_STAGE_NAMES):
-        raise SeedError(f"--performers must be between 0 and {len(_STAGE_NAMES)}")
+    if not 0 <= options.performers <= MAX_PERFORMERS:
+        raise SeedError(f"--performers must be between 0 and {MAX_PERFORMERS:,}")
     started = time.monotonic()
     progress = progress or (lambda n: None)
     anchor = int(options.resolved_anchor().timestamp())
