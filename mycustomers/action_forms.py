@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from lists.models import CustomerList, DefaultList
 from lists.services import clean_list_name
+from mycustomers.forms import own_lists_field
 from mycustomers.models import Customer
 from mycustomers.services import ActionError
 
@@ -119,16 +120,7 @@ class ComposeForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    lists = forms.ModelMultipleChoiceField(
-        label="Customer lists",
-        queryset=CustomerList.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        error_messages={
-            "invalid_choice": "Choose from your own lists.",
-            "invalid_pk_value": "Choose from your own lists.",
-        },
-    )
+    lists = own_lists_field()
     new_list = forms.CharField(
         label="Create a new list and assign to it too",
         required=False,

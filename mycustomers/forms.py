@@ -47,10 +47,10 @@ class FollowUpForm(forms.Form):
         return FollowUpStatus.NONE if value == NO_FOLLOW_UP else value
 
 
-class CustomerListsForm(forms.Form):
-    """The performer's custom lists as checkboxes, plus Blocked, which excludes the rest."""
-
-    lists = forms.ModelMultipleChoiceField(
+def own_lists_field() -> forms.ModelMultipleChoiceField:
+    """The performer's custom lists as checkboxes; the form scopes the queryset to the
+    performer, so another performer's list id is an invalid choice."""
+    return forms.ModelMultipleChoiceField(
         label="Customer lists",
         queryset=CustomerList.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -61,6 +61,12 @@ class CustomerListsForm(forms.Form):
             "invalid_list": "Choose lists from the checkboxes.",
         },
     )
+
+
+class CustomerListsForm(forms.Form):
+    """The performer's custom lists as checkboxes, plus Blocked, which excludes the rest."""
+
+    lists = own_lists_field()
     blocked = forms.BooleanField(label="Blocked", required=False)
 
     def __init__(self, *args, performer, customer: Customer, **kwargs):
