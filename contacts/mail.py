@@ -29,7 +29,7 @@ def send_mail(*, performer, customers: QuerySet, subject: str, body: str) -> Mai
     recipient sees another's name. Deleted customers are skipped too (they are not in
     My Customers), and counted with the blocked ones only if blocked."""
     customers = customers.filter(performer=performer)
-    with transaction.atomic(), selected(customers) as selection:
+    with transaction.atomic(), selected(customers, performer=performer) as selection:
         recipients = list(
             customers.model.objects.filter(pk__in=selection.ids(), status=CustomerStatus.ACTIVE)
             .order_by("pk")

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from contacts.models import ContactEvent
 from contacts.types import EFFECTS, ContactType, MissedCall
 from mycustomers.models import COUNTER_FIELDS, Customer, CustomerStatus, Member
+from mycustomers.selection import lock_performer
 
 MAX_MEMBER_NAME = Member._meta.get_field("name").max_length
 MAX_REFERENCE = ContactEvent._meta.get_field("reference").max_length
@@ -106,8 +107,10 @@ def _ensure_customers(cursor, performer_id: int, names: list[str]) -> dict[str, 
     """Create missing members and customers, then lock the customers in id order.
 
     Locking in a fixed order first keeps concurrent batches that touch the same
-    customers from deadlocking in the counter update.
+    customers from deadlocking in the counter update; the shared performer lock keeps
+    them from deadlocking with a mass action (mycustomers.selection.lock_performer).
     """
+    lock_performer(cursor, performer_id, shared=True)
     cursor.execute(
         f"""
         INSERT INTO {Member._meta.db_table} (name, photo_url, joined_at)
@@ -120,11 +123,14 @@ def _ensure_customers(cursor, performer_id: int, names: list[str]) -> dict[str, 
         """,
         {"names": names, "performer": performer_id, "active": CustomerStatus.ACTIVE},
     )
+    # Found through the member's unique name and (performer, member): both indexed.
     cursor.execute(
         f"""
-        SELECT member_name, id FROM {Customer._meta.db_table}
-        WHERE performer_id = %s AND member_name = ANY(%s::text[])
-        ORDER BY id FOR UPDATE
+        SELECT m.name, c.id
+        FROM {Member._meta.db_table} m
+        JOIN {Customer._meta.db_table} c ON c.performer_id = %s AND c.member_id = m.id
+        WHERE m.name = ANY(%s::text[])
+        ORDER BY c.id FOR UPDATE OF c
         """,
         [performer_id, names],
     )

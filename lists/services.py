@@ -56,7 +56,7 @@ def rename_list(*, performer, customer_list: CustomerList, name: str) -> Custome
     with transaction.atomic():
         CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).update(name=name)
         customer_list.name = name
-        with selected(_members(performer, customer_list)) as selection:
+        with selected(_members(performer, customer_list), performer=performer) as selection:
             refresh_list_names(selection)
             log_activity(
                 performer=performer,
@@ -70,7 +70,10 @@ def rename_list(*, performer, customer_list: CustomerList, name: str) -> Custome
 def delete_list(*, performer, customer_list: CustomerList) -> int:
     """Delete a list, never its customers; members left in no list fall back to New
     Customers or Unassigned by the L2 rules (L6). Returns how many members it had."""
-    with transaction.atomic(), selected(_members(performer, customer_list)) as selection:
+    with (
+        transaction.atomic(),
+        selected(_members(performer, customer_list), performer=performer) as selection,
+    ):
         name = customer_list.name
         CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).delete()
         refresh_list_names(selection)
@@ -93,7 +96,8 @@ def set_customer_lists(*, performer, customers: QuerySet, lists: Sequence[Custom
     with (
         transaction.atomic(),
         selected(
-            customers.filter(performer=performer).exclude(status=CustomerStatus.DELETED)
+            customers.filter(performer=performer).exclude(status=CustomerStatus.DELETED),
+            performer=performer,
         ) as selection,
     ):
         Membership.objects.filter(performer=performer, customer__in=selection.ids()).exclude(
@@ -110,7 +114,7 @@ def set_customer_lists(*, performer, customers: QuerySet, lists: Sequence[Custom
         Customer.objects.filter(pk__in=selection.ids(), status=CustomerStatus.BLOCKED).update(
             status=CustomerStatus.ACTIVE, status_changed_at=Now()
         )
-        Customer.objects.filter(pk__in=selection.ids()).update(new_cleared=True)
+        Customer.objects.filter(pk__in=selection.ids(), new_cleared=False).update(new_cleared=True)
         refresh_list_names(selection)
         names = ", ".join(lst.name for lst in sorted(lists, key=lambda x: x.name.casefold()))
         log_activity(
@@ -129,9 +133,9 @@ def add_to_list(*, performer, customer_list: CustomerList, customers: QuerySet) 
     candidates = customers.filter(performer=performer, status=CustomerStatus.ACTIVE).exclude(
         memberships__customer_list=customer_list
     )
-    with transaction.atomic(), selected(candidates) as selection:
+    with transaction.atomic(), selected(candidates, performer=performer) as selection:
         _insert_memberships(performer, selection, list_ids)
-        Customer.objects.filter(pk__in=selection.ids()).update(new_cleared=True)
+        Customer.objects.filter(pk__in=selection.ids(), new_cleared=False).update(new_cleared=True)
         refresh_list_names(selection)
         log_activity(
             performer=performer,
@@ -147,7 +151,8 @@ def remove_from_list(*, performer, customer_list: CustomerList, customers: Query
     with (
         transaction.atomic(),
         selected(
-            customers.filter(performer=performer, memberships__customer_list=customer_list)
+            customers.filter(performer=performer, memberships__customer_list=customer_list),
+            performer=performer,
         ) as selection,
     ):
         Membership.objects.filter(
@@ -164,17 +169,23 @@ def remove_from_list(*, performer, customer_list: CustomerList, customers: Query
 
 
 def refresh_list_names(selection: Selection) -> None:
-    """Recompute ``list_names`` (sorted, case-insensitive, ", "-joined) for a selection."""
+    """Recompute ``list_names`` (sorted, case-insensitive, ", "-joined) for a selection, in
+    one grouped pass, rewriting only the rows whose names change (each customer row write
+    updates every sort index)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE {Customer._meta.db_table} c SET list_names = coalesce((
-                SELECT string_agg(l.name, ', ' ORDER BY lower(l.name), l.name)
-                FROM {Membership._meta.db_table} m
-                JOIN {CustomerList._meta.db_table} l ON l.id = m.customer_list_id
-                WHERE m.customer_id = c.id
-            ), '')
-            WHERE c.id IN ({selection.sql})
+            UPDATE {Customer._meta.db_table} c SET list_names = fresh.names
+            FROM (
+                SELECT s.id, coalesce(
+                    string_agg(l.name, ', ' ORDER BY lower(l.name), l.name), ''
+                ) AS names
+                FROM {selection.table} s
+                LEFT JOIN {Membership._meta.db_table} m ON m.customer_id = s.id
+                LEFT JOIN {CustomerList._meta.db_table} l ON l.id = m.customer_list_id
+                GROUP BY s.id
+            ) fresh
+            WHERE c.id = fresh.id AND c.list_names IS DISTINCT FROM fresh.names
             """
         )
 

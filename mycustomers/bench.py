@@ -150,7 +150,7 @@ class Bench:
         self.record(group, name, samples, queries, url=url)
 
     def main_view(self) -> None:
-        client = Client()
+        client = Client(HTTP_HOST="localhost")
         client.force_login(self.performer)
         base = reverse("customers:list")
         total = Customer.objects.for_performer(self.performer).visible().count()
@@ -195,7 +195,7 @@ class Bench:
             self.page(client, "filter", name, f"{base}?{params}")
 
     def detail_pages(self) -> None:
-        client = Client()
+        client = Client(HTTP_HOST="localhost")
         client.force_login(self.performer)
         top = (
             ContactEvent.objects.filter(performer=self.performer)
@@ -237,7 +237,7 @@ class Bench:
         admin = Performer.objects.filter(is_superuser=True).first()
         if admin is None:
             admin = Performer.objects.create_superuser("bench-admin", password=None)
-        client = Client()
+        client = Client(HTTP_HOST="localhost")
         client.force_login(admin)
         url = reverse("admin:mycustomers_customer_changelist")
         samples, queries = timed(

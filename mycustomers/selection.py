@@ -32,24 +32,45 @@ class Selection:
         return f"SELECT id FROM {self.table}"
 
 
+# Advisory-lock key space for "writes to one performer's customers" (with the performer id).
+PERFORMER_WRITE_LOCK = 7301
+
+
+def lock_performer(cursor, performer_id: int, *, shared: bool) -> None:
+    """Recording events takes this lock shared, mass changes exclusive: an action over many
+    customers waits for in-flight event batches and holds new ones back, so the two never
+    deadlock on row locks and the action needs no row-by-row ``FOR UPDATE`` pass."""
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    cursor.execute(f"SELECT {function}(%s, %s)", [PERFORMER_WRITE_LOCK, performer_id])
+
+
 @contextmanager
-def selected(customers: QuerySet) -> Iterator[Selection]:
-    """Copy the ids of ``customers`` into a temporary table for the enclosing transaction,
-    and lock those customers in id order: the order record_events locks them in, so an
-    action running beside an import waits for it instead of deadlocking."""
+def selected(customers: QuerySet, *, performer=None) -> Iterator[Selection]:
+    """Copy the ids of ``customers`` into a temporary table for the enclosing transaction.
+
+    With ``performer`` the change is serialised against that performer's event recording
+    (``lock_performer``); without one (operator commands across performers) the customers
+    are locked in id order, the order record_events locks them in.
+    """
     table = f"selection_{next(_names)}"
     try:
         sql, params = customers.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # e.g. pk__in=[]: Django knows no row can match
         sql, params = "SELECT NULL::bigint AS id WHERE false", []
     with connection.cursor() as cursor:
+        if performer is not None:
+            lock_performer(cursor, performer.pk, shared=False)
         cursor.execute(f"CREATE TEMPORARY TABLE {table} (id) ON COMMIT DROP AS {sql}", params)
         count = cursor.rowcount
         cursor.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (id)")
-        cursor.execute(
-            f"SELECT 1 FROM {customers.model._meta.db_table} "
-            f"WHERE id IN (SELECT id FROM {table}) ORDER BY id FOR UPDATE"
-        )
+        # Temporary tables are never auto-analysed: without statistics the planner guesses
+        # their size and may join a 100,000-row selection with nested loops.
+        cursor.execute(f"ANALYZE {table}")
+        if performer is None:
+            cursor.execute(
+                f"SELECT 1 FROM {customers.model._meta.db_table} "
+                f"WHERE id IN (SELECT id FROM {table}) ORDER BY id FOR UPDATE"
+            )
     try:
         yield Selection(table=table, count=count)
     finally:

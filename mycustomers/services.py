@@ -42,7 +42,10 @@ def block_customers(*, performer, customers: QuerySet) -> int:
     """Move customers to Blocked: out of every other list and out of the main view (A4)."""
     with (
         transaction.atomic(),
-        selected(_scoped(performer, customers).exclude(status=CustomerStatus.BLOCKED)) as selection,
+        selected(
+            _scoped(performer, customers).exclude(status=CustomerStatus.BLOCKED),
+            performer=performer,
+        ) as selection,
     ):
         Membership.objects.filter(performer=performer, customer__in=selection.ids()).delete()
         Customer.objects.filter(pk__in=selection.ids()).update(
@@ -59,7 +62,9 @@ def unblock_customers(*, performer, customers: QuerySet) -> int:
     """Blocked → Unassigned (L2): active, in no list, no longer new."""
     with (
         transaction.atomic(),
-        selected(_scoped(performer, customers).filter(status=CustomerStatus.BLOCKED)) as selection,
+        selected(
+            _scoped(performer, customers).filter(status=CustomerStatus.BLOCKED), performer=performer
+        ) as selection,
     ):
         Customer.objects.filter(pk__in=selection.ids()).update(
             status=CustomerStatus.ACTIVE, status_changed_at=Now(), new_cleared=True
@@ -75,7 +80,10 @@ def delete_customers(*, performer, customers: QuerySet) -> Deletion:
     restore bring everything back. Deleting a blocked customer unblocks them."""
     with (
         transaction.atomic(),
-        selected(_scoped(performer, customers).exclude(status=CustomerStatus.DELETED)) as selection,
+        selected(
+            _scoped(performer, customers).exclude(status=CustomerStatus.DELETED),
+            performer=performer,
+        ) as selection,
     ):
         Customer.objects.filter(pk__in=selection.ids()).update(
             status=CustomerStatus.DELETED, status_changed_at=Now()
@@ -93,7 +101,9 @@ def restore_customers(*, performer, customers: QuerySet) -> int:
     """Bring deleted customers back to the main view with their lists (A5)."""
     with (
         transaction.atomic(),
-        selected(_scoped(performer, customers).filter(status=CustomerStatus.DELETED)) as selection,
+        selected(
+            _scoped(performer, customers).filter(status=CustomerStatus.DELETED), performer=performer
+        ) as selection,
     ):
         Customer.objects.filter(pk__in=selection.ids()).update(
             status=CustomerStatus.ACTIVE, status_changed_at=Now()
