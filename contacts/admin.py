@@ -9,20 +9,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from contacts.models import Activity, ContactEvent, Feedback, Mail, MailDelivery, Note, Offer
-from mycustomers.admin import BigTableAdmin, TenantChildAdmin, changelist_link
+from mycustomers.admin import BigTableAdmin, ReadOnlyMixin, TenantChildAdmin, changelist_link
 
 
-class ReadOnlyAdmin(BigTableAdmin):
+class ReadOnlyAdmin(ReadOnlyMixin, BigTableAdmin):
     """Records of what happened: viewable, never written through the admin."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ContactEvent)

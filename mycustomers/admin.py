@@ -26,6 +26,19 @@ BIG_TABLE_PAGE = 50
 INLINE_EVENTS = 50
 
 
+class ReadOnlyMixin:
+    """Records of what happened: viewable, never written through the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class BigTableAdmin(admin.ModelAdmin):
     """A changelist that stays fast on millions of rows: no COUNT(*) of the whole table, newest
     first by primary key (an index; the tenant indexes lead with the performer, so a global
@@ -88,7 +101,7 @@ class MemberAdmin(BigTableAdmin):
                 Customer.objects.filter(member=obj).update(member_name=obj.name)
 
 
-class ContactEventInline(admin.TabularInline):
+class ContactEventInline(ReadOnlyMixin, admin.TabularInline):
     """The customer's latest events, read-only; the full history is a filtered changelist."""
 
     model = ContactEvent
@@ -118,15 +131,6 @@ class ContactEventInline(admin.TabularInline):
             .values_list("id", flat=True)[:INLINE_EVENTS]
         )
         return queryset.filter(id__in=list(latest))
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Customer)
