@@ -86,9 +86,6 @@ class CustomerQuerySet(models.QuerySet):
             status=CustomerStatus.BLOCKED
         )
 
-    def not_new(self, now=None) -> CustomerQuerySet:
-        return self.exclude(pk__in=self.new(now).values("pk"))
-
     # The main view's filters (M8-M10) and sort (M4). Each is served by an index below.
 
     def search(self, text: str) -> CustomerQuerySet:
