@@ -26,6 +26,20 @@ BIG_TABLE_PAGE = 50
 INLINE_EVENTS = 50
 
 
+# Customer fields derived from contact events: shown together, never edited.
+FROM_EVENTS = (
+    *COUNTER_FIELDS,
+    "earnings",
+    "first_contact",
+    "last_contact",
+    "last_contact_type",
+    "last_missed_call_at",
+    "missed_call_cleared_at",
+    "has_missed_call",
+    "all_events",
+)
+
+
 class ReadOnlyMixin:
     """Records of what happened: viewable, never written through the admin."""
 
@@ -183,19 +197,7 @@ class CustomerAdmin(BigTableAdmin):
         ),
         (
             "Derived from contact events (read-only; see reconcile_counters)",
-            {
-                "fields": (
-                    *COUNTER_FIELDS,
-                    "earnings",
-                    "first_contact",
-                    "last_contact",
-                    "last_contact_type",
-                    "last_missed_call_at",
-                    "missed_call_cleared_at",
-                    "has_missed_call",
-                    "all_events",
-                )
-            },
+            {"fields": FROM_EVENTS},
         ),
     )
     derived_fields = (
@@ -205,15 +207,7 @@ class CustomerAdmin(BigTableAdmin):
         "new_cleared",
         "list_names",
         "created_at",
-        *COUNTER_FIELDS,
-        "earnings",
-        "first_contact",
-        "last_contact",
-        "last_contact_type",
-        "last_missed_call_at",
-        "missed_call_cleared_at",
-        "has_missed_call",
-        "all_events",
+        *FROM_EVENTS,
     )
 
     def get_readonly_fields(self, request, obj=None):

@@ -10,7 +10,7 @@ from enum import Enum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Greatest, Now
 from django.utils import timezone
 
@@ -38,80 +38,63 @@ def _scoped(performer, customers: QuerySet) -> QuerySet:
     return customers.filter(performer=performer)
 
 
-def block_customers(*, performer, customers: QuerySet) -> int:
-    """Move customers to Blocked: out of every other list and out of the main view (A4)."""
+def _change_status(
+    performer, customers: QuerySet, eligible: Q, verb: str, *, also=None, **changes
+) -> int:
+    """The shape shared by block / unblock / delete / restore: select the performer's
+    eligible customers once, run ``also(selection)`` if given, set ``changes`` (and the time
+    of the change), log ``verb``; one transaction. Returns how many customers changed."""
     with (
         transaction.atomic(),
-        selected(
-            _scoped(performer, customers).exclude(status=CustomerStatus.BLOCKED),
-            performer=performer,
-        ) as selection,
+        selected(_scoped(performer, customers).filter(eligible), performer=performer) as selection,
     ):
-        Membership.objects.filter(performer=performer, customer__in=selection.ids()).delete()
+        if also is not None:
+            also(selection)
         Customer.objects.filter(pk__in=selection.ids()).update(
-            status=CustomerStatus.BLOCKED,
-            status_changed_at=Now(),
-            new_cleared=True,
-            list_names="",
+            **{"status_changed_at": Now(), **changes}
         )
-        log_activity(performer=performer, customer_ids_sql=selection.sql, verb=ActivityVerb.BLOCKED)
+        log_activity(performer=performer, customer_ids_sql=selection.sql, verb=verb)
         return selection.count
+
+
+def block_customers(*, performer, customers: QuerySet) -> int:
+    """Move customers to Blocked: out of every other list and out of the main view (A4)."""
+
+    def leave_every_list(selection) -> None:
+        Membership.objects.filter(performer=performer, customer__in=selection.ids()).delete()
+
+    return _change_status(
+        performer, customers, ~Q(status=CustomerStatus.BLOCKED), ActivityVerb.BLOCKED,
+        also=leave_every_list, status=CustomerStatus.BLOCKED, new_cleared=True, list_names="",
+    )  # fmt: skip
 
 
 def unblock_customers(*, performer, customers: QuerySet) -> int:
     """Blocked → Unassigned (L2): active, in no list, no longer new."""
-    with (
-        transaction.atomic(),
-        selected(
-            _scoped(performer, customers).filter(status=CustomerStatus.BLOCKED), performer=performer
-        ) as selection,
-    ):
-        Customer.objects.filter(pk__in=selection.ids()).update(
-            status=CustomerStatus.ACTIVE, status_changed_at=Now(), new_cleared=True
-        )
-        log_activity(
-            performer=performer, customer_ids_sql=selection.sql, verb=ActivityVerb.UNBLOCKED
-        )
-        return selection.count
+    return _change_status(
+        performer, customers, Q(status=CustomerStatus.BLOCKED), ActivityVerb.UNBLOCKED,
+        status=CustomerStatus.ACTIVE, new_cleared=True,
+    )  # fmt: skip
 
 
 def delete_customers(*, performer, customers: QuerySet) -> Deletion:
     """Soft delete (A5): events, notes, feedback and list memberships stay, so Undo and
     restore bring everything back. Deleting a blocked customer unblocks them."""
-    with (
-        transaction.atomic(),
-        selected(
-            _scoped(performer, customers).exclude(status=CustomerStatus.DELETED),
-            performer=performer,
-        ) as selection,
-    ):
-        Customer.objects.filter(pk__in=selection.ids()).update(
-            status=CustomerStatus.DELETED, status_changed_at=Now()
-        )
-        log_activity(performer=performer, customer_ids_sql=selection.sql, verb=ActivityVerb.DELETED)
-        deleted_at = (
-            Customer.objects.filter(pk__in=selection.ids())
-            .values_list("status_changed_at", flat=True)
-            .first()
-        )
-        return Deletion(count=selection.count, deleted_at=deleted_at)
+    # One timestamp for the whole delete: it is what Undo restores by.
+    deleted_at = timezone.now()
+    count = _change_status(
+        performer, customers, ~Q(status=CustomerStatus.DELETED), ActivityVerb.DELETED,
+        status=CustomerStatus.DELETED, status_changed_at=deleted_at,
+    )  # fmt: skip
+    return Deletion(count=count, deleted_at=deleted_at if count else None)
 
 
 def restore_customers(*, performer, customers: QuerySet) -> int:
     """Bring deleted customers back to the main view with their lists (A5)."""
-    with (
-        transaction.atomic(),
-        selected(
-            _scoped(performer, customers).filter(status=CustomerStatus.DELETED), performer=performer
-        ) as selection,
-    ):
-        Customer.objects.filter(pk__in=selection.ids()).update(
-            status=CustomerStatus.ACTIVE, status_changed_at=Now()
-        )
-        log_activity(
-            performer=performer, customer_ids_sql=selection.sql, verb=ActivityVerb.RESTORED
-        )
-        return selection.count
+    return _change_status(
+        performer, customers, Q(status=CustomerStatus.DELETED), ActivityVerb.RESTORED,
+        status=CustomerStatus.ACTIVE,
+    )  # fmt: skip
 
 
 def undo_deletion(*, performer, deleted_at: datetime) -> int:
