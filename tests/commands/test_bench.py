@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from mycustomers.bench import SORT_KEYS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_bench_measures_every_part_on_a_tiny_data_set_and_writes_json(tmp_path):
+    out = tmp_path / "bench.json"
+    call_command(
+        "bench", customers=60, events=300, performers=1, repeat=2, import_rows=200,
+        json=str(out), stdout=io.StringIO(),
+    )  # fmt: skip
+
+    results = json.loads(out.read_text())
+    assert results["machine"]["cores"] >= 1 and results["machine"]["postgresql"]
+    groups = {r["group"] for r in results["results"]}
+    assert {"main/20", "main/50", "filter", "customer", "baseline", "action", "record",
+            "import"} <= groups  # fmt: skip
+    sorts = {r["name"] for r in results["results"] if r["group"] == "main/20"}
+    assert {f"sort={key} page=1" for key in SORT_KEYS} <= sorts
+    assert all(r["queries"] <= 6 for r in results["results"] if r["group"] == "main/20")
+    assert (
+        next(r for r in results["results"] if r["name"] == "batches of 1000")["extra"]["drift"] == 0
+    )
