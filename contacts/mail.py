@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from contacts.activity import log_activity
 from contacts.models import ActivityVerb, Mail, MailDelivery
-from contacts.services import NewEvent, record_events
-from contacts.types import ContactType
+from contacts.services import record_mail_sent
 from mycustomers.models import CustomerStatus
 from mycustomers.selection import selected
 
@@ -29,41 +28,24 @@ def send_mail(*, performer, customers: QuerySet, subject: str, body: str) -> Mai
     recipient sees another's name. Deleted customers are skipped too (they are not in
     My Customers), and counted with the blocked ones only if blocked."""
     customers = customers.filter(performer=performer)
+    table = customers.model._meta.db_table
     with transaction.atomic(), selected(customers, performer=performer) as selection:
-        recipients = list(
-            customers.model.objects.filter(pk__in=selection.ids(), status=CustomerStatus.ACTIVE)
-            .order_by("pk")
-            .values_list("member_name", flat=True)
+        statuses = customers.model.objects.filter(pk__in=selection.ids()).aggregate(
+            active=Count("pk", filter=Q(status=CustomerStatus.ACTIVE)),
+            blocked=Count("pk", filter=Q(status=CustomerStatus.BLOCKED)),
         )
-        skipped = customers.model.objects.filter(
-            pk__in=selection.ids(), status=CustomerStatus.BLOCKED
-        ).count()
-        if not recipients:
+        skipped = statuses["blocked"]
+        if not statuses["active"]:
             return MailResult(mail=None, sent=0, skipped_blocked=skipped)
         mail = Mail.objects.create(performer=performer, subject=subject, body=body)
-        now = timezone.now()
-        summary = f"Mail: {subject}"[:500]
-        recorded = record_events(
+        sent = record_mail_sent(
             performer=performer,
-            events=[
-                NewEvent(name, ContactType.MAIL_SENT, now, summary=summary) for name in recipients
-            ],
+            customers_sql=f"SELECT id FROM {table} WHERE id IN ({selection.sql}) "
+            f"AND status = '{CustomerStatus.ACTIVE}'",
+            mail_id=mail.pk,
+            occurred_at=timezone.now(),
+            summary=f"Mail: {subject}"[:500],
         )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO {MailDelivery._meta.db_table}
-                    (performer_id, mail_id, customer_id, event_id)
-                SELECT %s, %s, customer_id, event_id
-                FROM unnest(%s::bigint[], %s::bigint[]) AS d(customer_id, event_id)
-                """,
-                [
-                    performer.pk,
-                    mail.pk,
-                    [r.customer_id for r in recorded],
-                    [r.id for r in recorded],
-                ],
-            )
         log_activity(
             performer=performer,
             customer_ids_sql=f"SELECT customer_id AS id FROM {MailDelivery._meta.db_table} "
@@ -71,4 +53,4 @@ def send_mail(*, performer, customers: QuerySet, subject: str, body: str) -> Mai
             verb=ActivityVerb.MAIL_SENT,
             detail=subject,
         )
-        return MailResult(mail=mail, sent=len(recorded), skipped_blocked=skipped)
+        return MailResult(mail=mail, sent=sent, skipped_blocked=skipped)

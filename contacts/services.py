@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 
-from contacts.models import ContactEvent
+from contacts.models import ContactEvent, MailDelivery
 from contacts.types import EFFECTS, ContactType, MissedCall
 from mycustomers.models import COUNTER_FIELDS, Customer, CustomerStatus, Member
 from mycustomers.selection import lock_performer
@@ -86,7 +86,7 @@ def record_events(*, performer, events: Sequence[NewEvent]) -> list[RecordedEven
     with transaction.atomic(), connection.cursor() as cursor:
         customer_ids = _ensure_customers(cursor, performer.pk, names)
         cursor.execute(
-            _RECORD_SQL,
+            _record_sql(_ARRAY_SOURCE),
             {
                 "performer": performer.pk,
                 "customer_ids": [customer_ids[e.member_name] for e in events],
@@ -96,11 +96,47 @@ def record_events(*, performer, events: Sequence[NewEvent]) -> list[RecordedEven
                 "quantities": [e.quantity for e in events],
                 "references": [e.reference for e in events],
                 "summaries": [e.summary for e in events],
-                "active": CustomerStatus.ACTIVE,
-                "deleted": CustomerStatus.DELETED,
+                **_STATUS_PARAMS,
             },
         )
         return [RecordedEvent(*row) for row in cursor.fetchall()]
+
+
+def record_mail_sent(
+    *, performer, customers_sql: str, mail_id: int, occurred_at: datetime, summary: str
+) -> int:
+    """Record one ``mail_sent`` event for every customer id ``customers_sql`` yields (the
+    performer's own, active ones) and link each to the mail's delivery; one statement,
+    with no per-recipient values travelling from Python. Returns how many were recorded.
+
+    The caller holds the performer's exclusive write lock (``selected``), so no event
+    batch is in flight for these customers.
+    """
+    if not summary or len(summary) > MAX_SUMMARY:
+        raise EventError(f"summary must be 1–{MAX_SUMMARY} characters")
+    source = f"""
+        SELECT c.id, %(type)s, %(at)s::timestamptz, 0::numeric, 1, NULL::text, %(summary)s
+        FROM {Customer._meta.db_table} c
+        WHERE c.id IN ({customers_sql}) AND c.performer_id = %(performer)s
+        ORDER BY c.id
+    """
+    deliveries = f"""
+        INSERT INTO {MailDelivery._meta.db_table} (performer_id, mail_id, customer_id, event_id)
+        SELECT %(performer)s, %(mail)s, customer_id, id FROM new_events
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _record_sql(source, then=deliveries),
+            {
+                "performer": performer.pk,
+                "mail": mail_id,
+                "type": ContactType.MAIL_SENT,
+                "at": occurred_at,
+                "summary": summary,
+                **_STATUS_PARAMS,
+            },
+        )
+        return cursor.rowcount
 
 
 def _ensure_customers(cursor, performer_id: int, names: list[str]) -> dict[str, int]:
@@ -187,16 +223,28 @@ _SETS_MISSED = _sql_list(c for c, e in EFFECTS.items() if e.missed_call is Misse
 _CLEARS_MISSED = _sql_list(c for c, e in EFFECTS.items() if e.missed_call is MissedCall.CLEARS)
 _CLEARS_NEW = _sql_list(c for c, e in EFFECTS.items() if e.clears_new)
 
-_RECORD_SQL = f"""
+_STATUS_PARAMS = {"active": CustomerStatus.ACTIVE, "deleted": CustomerStatus.DELETED}
+
+# Rows of (customer_id, type, occurred_at, amount, quantity, reference, summary).
+_ARRAY_SOURCE = """
+    SELECT * FROM unnest(
+        %(customer_ids)s::bigint[], %(types)s::text[], %(times)s::timestamptz[],
+        %(amounts)s::numeric[], %(quantities)s::integer[], %(references)s::text[],
+        %(summaries)s::text[]
+    )
+"""
+_RETURN_EVENTS = "SELECT id, customer_id, reference FROM new_events ORDER BY id"
+
+
+def _record_sql(source: str, *, then: str = _RETURN_EVENTS) -> str:
+    """One statement: insert the events ``source`` yields, fold them into their customers'
+    counters, then run ``then`` (which may read ``new_events``)."""
+    return f"""
 WITH new_events AS (
     INSERT INTO {ContactEvent._meta.db_table}
         (performer_id, customer_id, type, occurred_at, amount, quantity, reference, summary,
          recorded_at)
-    SELECT %(performer)s, e.*, now() FROM unnest(
-        %(customer_ids)s::bigint[], %(types)s::text[], %(times)s::timestamptz[],
-        %(amounts)s::numeric[], %(quantities)s::integer[], %(references)s::text[],
-        %(summaries)s::text[]
-    ) AS e
+    SELECT %(performer)s, e.*, now() FROM ({source}) AS e
     ON CONFLICT (performer_id, reference) WHERE reference IS NOT NULL DO NOTHING
     RETURNING id, customer_id, type, occurred_at, amount, quantity, reference
 ),
@@ -233,5 +281,5 @@ updated AS (
     WHERE c.id = t.customer_id
     RETURNING c.id
 )
-SELECT id, customer_id, reference FROM new_events ORDER BY id
+{then}
 """

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
-from django.db.models.functions import Now
 
 from contacts.activity import log_activity
 from contacts.models import ActivityVerb
@@ -111,11 +110,7 @@ def set_customer_lists(*, performer, customers: QuerySet, lists: Sequence[Custom
             f"WHERE id IN ({selection.sql}) AND status = '{CustomerStatus.BLOCKED}'",
             verb=ActivityVerb.UNBLOCKED,
         )
-        Customer.objects.filter(pk__in=selection.ids(), status=CustomerStatus.BLOCKED).update(
-            status=CustomerStatus.ACTIVE, status_changed_at=Now()
-        )
-        Customer.objects.filter(pk__in=selection.ids(), new_cleared=False).update(new_cleared=True)
-        refresh_list_names(selection)
+        _assign_in_one_write(selection, list_ids)
         names = ", ".join(lst.name for lst in sorted(lists, key=lambda x: x.name.casefold()))
         log_activity(
             performer=performer,
@@ -135,8 +130,7 @@ def add_to_list(*, performer, customer_list: CustomerList, customers: QuerySet) 
     )
     with transaction.atomic(), selected(candidates, performer=performer) as selection:
         _insert_memberships(performer, selection, list_ids)
-        Customer.objects.filter(pk__in=selection.ids(), new_cleared=False).update(new_cleared=True)
-        refresh_list_names(selection)
+        refresh_list_names(selection, clear_new=True)
         log_activity(
             performer=performer,
             customer_ids_sql=selection.sql,
@@ -168,14 +162,41 @@ def remove_from_list(*, performer, customer_list: CustomerList, customers: Query
         return selection.count
 
 
-def refresh_list_names(selection: Selection) -> None:
-    """Recompute ``list_names`` (sorted, case-insensitive, ", "-joined) for a selection, in
-    one grouped pass, rewriting only the rows whose names change (each customer row write
-    updates every sort index)."""
+def _assign_in_one_write(selection: Selection, list_ids: list[int]) -> None:
+    """The customer side of an assignment, in one UPDATE of the rows that change: each row
+    write inserts an entry in every customer index (~20), so writing the new list names,
+    the end of "new" and the way out of Blocked separately would cost three times as much.
+    Every customer gets the same names, joined in ``refresh_list_names``'s order."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE {Customer._meta.db_table} c SET list_names = fresh.names
+            WITH fresh AS (
+                SELECT coalesce(string_agg(name, ', ' ORDER BY lower(name), name), '') AS names
+                FROM {CustomerList._meta.db_table} WHERE id = ANY(%(lists)s::bigint[])
+            )
+            UPDATE {Customer._meta.db_table} SET
+                list_names = fresh.names,
+                new_cleared = true,
+                status = %(active)s,
+                status_changed_at = CASE WHEN status = %(blocked)s THEN now()
+                                         ELSE status_changed_at END
+            FROM fresh
+            WHERE id IN ({selection.sql})
+              AND (list_names <> fresh.names OR NOT new_cleared OR status = %(blocked)s)
+            """,
+            {"lists": list_ids, "active": CustomerStatus.ACTIVE, "blocked": CustomerStatus.BLOCKED},
+        )
+
+
+def refresh_list_names(selection: Selection, *, clear_new: bool = False) -> None:
+    """Recompute ``list_names`` (sorted, case-insensitive, ", "-joined) for a selection, in
+    one grouped pass, rewriting only the rows that change (each customer row write
+    updates every sort index); with ``clear_new``, in the same write, end "new" (M6)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {Customer._meta.db_table} c
+            SET list_names = fresh.names, new_cleared = c.new_cleared OR %(clear_new)s
             FROM (
                 SELECT s.id, coalesce(
                     string_agg(l.name, ', ' ORDER BY lower(l.name), l.name), ''
@@ -185,8 +206,11 @@ def refresh_list_names(selection: Selection) -> None:
                 LEFT JOIN {CustomerList._meta.db_table} l ON l.id = m.customer_list_id
                 GROUP BY s.id
             ) fresh
-            WHERE c.id = fresh.id AND c.list_names IS DISTINCT FROM fresh.names
-            """
+            WHERE c.id = fresh.id
+              AND (c.list_names IS DISTINCT FROM fresh.names
+                   OR (%(clear_new)s AND NOT c.new_cleared))
+            """,
+            {"clear_new": clear_new},
         )
 
 

@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from contacts.mail import send_mail
 from contacts.models import Activity, ActivityVerb, ContactEvent, MailDelivery
+from contacts.reconcile import find_drift
 from contacts.services import NewEvent, record_events
 from contacts.types import ContactType
 from mycustomers.models import Customer
-from mycustomers.services import block_customers
+from mycustomers.services import block_customers, delete_customers
 from tests.factories import add_event, make_customer
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +94,26 @@ def test_mail_costs_the_same_number_of_queries_for_3_or_300_recipients(owner):
         return len(captured)
 
     assert queries_for("small", 3) == queries_for("large", 300)
+
+
+def test_deleted_recipients_are_skipped_and_nothing_is_sent(owner):
+    make_customer(owner, "carol")
+    delete_customers(performer=owner, customers=named(owner, "carol"))
+    result = send_mail(performer=owner, customers=named(owner, "carol"), subject="Hi", body="x")
+    assert (result.mail, result.sent, result.skipped_blocked) == (None, 0, 0)
+    assert not ContactEvent.objects.filter(type=ContactType.MAIL_SENT).exists()
+
+
+def test_counters_after_a_mailing_equal_a_recount(owner):
+    add_event(owner, "alice", ContactType.CHAT, ago=timedelta(days=3))
+    add_event(owner, "bob", ContactType.MAIL_SENT, ago=timedelta(days=1))
+    # A contact dated after the mail keeps its place as the last contact.
+    add_event(owner, "bob", ContactType.GOODY_BAG, ago=timedelta(days=-1))
+    make_customer(owner, "carol")
+    send_mail(
+        performer=owner, customers=named(owner, "alice", "bob", "carol"), subject="S", body="B"
+    )
+    assert list(find_drift([owner.pk])) == []
+    bob = named(owner, "bob").get()
+    assert (bob.mail_sent, bob.last_contact_type) == (2, ContactType.GOODY_BAG)
+    assert named(owner, "carol").get().last_contact_type == ContactType.MAIL_SENT
