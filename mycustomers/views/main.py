@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.http import HttpResponse, StreamingHttpResponse
@@ -57,6 +57,17 @@ def _per_page(value: str | None) -> int:
     return number if number in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
 
 
+# The view state's fields in URL order, with their defaults (left out of URLs).
+_DEFAULTS = {
+    "q": "",
+    "letter": "",
+    "list": "",
+    "sort": DEFAULT_SORT,
+    "per_page": DEFAULT_PER_PAGE,
+    "page": 1,
+}
+
+
 @dataclass(frozen=True)
 class ViewState:
     """The view as it lives in the URL (M11), cleaned: garbage has fallen back to defaults
@@ -86,22 +97,19 @@ class ViewState:
         return bool(self.q or self.letter or self.list)
 
     def params(self, **changes) -> dict[str, str | int]:
-        """Non-default values in a fixed order; a new filter or sort starts at page 1."""
+        """Non-default values in a fixed order; a new filter or sort starts at page 1.
+
+        Runs for every link of the page (~55): no new ViewState per link."""
         if changes.keys() - {"page"}:
+            if changes.keys() - _DEFAULTS.keys():
+                raise TypeError(f"Unknown view state: {sorted(changes.keys() - _DEFAULTS.keys())}")
             changes.setdefault("page", 1)
-        state = replace(self, **changes)
-        return {
-            key: value
-            for key, value, default in (
-                ("q", state.q, ""),
-                ("letter", state.letter, ""),
-                ("list", state.list, ""),
-                ("sort", state.sort, DEFAULT_SORT),
-                ("per_page", state.per_page, DEFAULT_PER_PAGE),
-                ("page", state.page, 1),
-            )
-            if value != default
-        }
+        params = {}
+        for key, default in _DEFAULTS.items():
+            value = changes[key] if key in changes else getattr(self, key)
+            if value != default:
+                params[key] = value
+        return params
 
     def url(self, **changes) -> str:
         return "?" + urlencode(self.params(**changes))
