@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= mycustomers.settings.dev
 
-.PHONY: run test install db db-stop lint format migrations-check check-deploy backup restore bench clean
+.PHONY: run test install db db-stop lint format migrations-check check-deploy backup restore bench load clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11 (or newer)")'
@@ -56,6 +56,11 @@ bench: db
 	@$(PY) -m mycustomers.pgcluster createdb mycustomers_bench >/dev/null
 	DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) manage.py migrate --noinput
 	DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) manage.py bench $(BENCH_ARGS)
+
+# Load test of the read path: gunicorn (production settings) + wrk on the bench data set.
+# Not part of `make test`; needs wrk (apt-get install -y wrk) and `make bench` run once.
+load: db
+	DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) scripts/loadtest.py $(LOAD_ARGS)
 
 BACKUP ?= .var/backups/mycustomers-$(shell date +%Y%m%d-%H%M%S).dump
 
