@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection, transaction
 
@@ -33,8 +34,10 @@ class EventError(ValueError):
     """An event that cannot be recorded; the message says why."""
 
 
-@dataclass(frozen=True)
-class NewEvent:
+class NewEvent(NamedTuple):
+    """One event to record. A plain tuple (cheap to build by the million in an import),
+    whose fields are the columns of the staging table it is copied into."""
+
     member_name: str
     type: str
     occurred_at: datetime
@@ -82,24 +85,24 @@ def record_events(*, performer, events: Sequence[NewEvent]) -> list[RecordedEven
         event.validate()
     if not events:
         return []
-    names = sorted({e.member_name for e in events})
     with transaction.atomic(), connection.cursor() as cursor:
-        customer_ids = _ensure_customers(cursor, performer.pk, names)
-        cursor.execute(
-            _record_sql(_ARRAY_SOURCE),
-            {
-                "performer": performer.pk,
-                "customer_ids": [customer_ids[e.member_name] for e in events],
-                "types": [e.type for e in events],
-                "times": [e.occurred_at for e in events],
-                "amounts": [e.amount for e in events],
-                "quantities": [e.quantity for e in events],
-                "references": [e.reference for e in events],
-                "summaries": [e.summary for e in events],
-                **_STATUS_PARAMS,
-            },
-        )
+        _stage(cursor, performer.pk, events)
+        cursor.execute(_record_sql(_STAGED_SOURCE), {"performer": performer.pk, **_STATUS_PARAMS})
         return [RecordedEvent(*row) for row in cursor.fetchall()]
+
+
+def record_valid_events(*, performer, events: Sequence[NewEvent]) -> int:
+    """``record_events`` for events already checked with ``NewEvent.validate`` (an import
+    validates each row as it parses it, to name its line). Returns how many were inserted."""
+    if not events:
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        _stage(cursor, performer.pk, events)
+        cursor.execute(
+            _record_sql(_STAGED_SOURCE, then="SELECT count(*) FROM new_events"),
+            {"performer": performer.pk, **_STATUS_PARAMS},
+        )
+        return cursor.fetchone()[0]
 
 
 def record_mail_sent(
@@ -139,38 +142,60 @@ def record_mail_sent(
         return cursor.rowcount
 
 
-def _ensure_customers(cursor, performer_id: int, names: list[str]) -> dict[str, int]:
-    """Create missing members and customers, then lock the customers in id order.
+_STAGE = "event_stage"
+_STAGE_COLUMNS = ", ".join(NewEvent._fields)
 
-    Locking in a fixed order first keeps concurrent batches that touch the same
-    customers from deadlocking in the counter update; the shared performer lock keeps
-    them from deadlocking with a mass action (mycustomers.selection.lock_performer).
+
+def _stage(cursor, performer_id: int, events: Sequence[NewEvent]) -> None:
+    """Copy ``events`` into this session's staging table, create the members and customers
+    they name, then lock those customers in id order.
+
+    COPY moves a batch about four times faster than parameter arrays. Locking in a fixed
+    order keeps concurrent batches that touch the same customers from deadlocking in the
+    counter update; the shared performer lock keeps them from deadlocking with a mass
+    action (mycustomers.selection.lock_performer).
     """
     lock_performer(cursor, performer_id, shared=True)
+    # ON COMMIT DELETE ROWS empties it at commit; DELETE covers earlier batches of the
+    # same transaction (an atomic import).
+    cursor.execute(
+        f"""
+        CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} (
+            member_name text, type text, occurred_at timestamptz, amount numeric,
+            quantity integer, reference text, summary text,
+            ord bigint GENERATED ALWAYS AS IDENTITY
+        ) ON COMMIT DELETE ROWS;
+        DELETE FROM {_STAGE};
+        """
+    )
+    with cursor.copy(f"COPY {_STAGE} ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+        for event in events:
+            copy.write_row(event)
+    if len(events) > 1000:  # temporary tables have no statistics until analysed
+        cursor.execute(f"ANALYZE {_STAGE}")
+    # Members and customers in name order, so that concurrent batches insert them in one order.
     cursor.execute(
         f"""
         INSERT INTO {Member._meta.db_table} (name, photo_url, joined_at)
-        SELECT name, '', now() FROM unnest(%(names)s::text[]) AS name
+        SELECT name, '', now() FROM (SELECT DISTINCT member_name AS name FROM {_STAGE}) n
+        ORDER BY name
         ON CONFLICT (name) DO NOTHING;
         INSERT INTO {Customer._meta.db_table} ({", ".join(_CUSTOMER_COLUMNS)})
         SELECT %(performer)s, m.id, m.name, {", ".join(_CUSTOMER_DEFAULTS)}
-        FROM {Member._meta.db_table} m WHERE m.name = ANY(%(names)s::text[])
-        ON CONFLICT (performer_id, member_id) DO NOTHING;
-        """,
-        {"names": names, "performer": performer_id, "active": CustomerStatus.ACTIVE},
-    )
-    # Found through the member's unique name and (performer, member): both indexed.
-    cursor.execute(
-        f"""
-        SELECT m.name, c.id
         FROM {Member._meta.db_table} m
-        JOIN {Customer._meta.db_table} c ON c.performer_id = %s AND c.member_id = m.id
-        WHERE m.name = ANY(%s::text[])
-        ORDER BY c.id FOR UPDATE OF c
+        WHERE m.name IN (SELECT member_name FROM {_STAGE})
+        ORDER BY m.name
+        ON CONFLICT (performer_id, member_id) DO NOTHING;
+        SELECT count(*) FROM (
+            SELECT c.id FROM {Customer._meta.db_table} c
+            JOIN {Member._meta.db_table} m ON m.id = c.member_id
+            WHERE c.performer_id = %(performer)s
+              AND m.name IN (SELECT member_name FROM {_STAGE})
+            ORDER BY c.id FOR UPDATE OF c
+        ) locked;
         """,
-        [performer_id, names],
+        {"performer": performer_id, "active": CustomerStatus.ACTIVE},
     )
-    return dict(cursor.fetchall())
 
 
 _CUSTOMER_COLUMNS = [
@@ -226,12 +251,12 @@ _CLEARS_NEW = _sql_list(c for c, e in EFFECTS.items() if e.clears_new)
 _STATUS_PARAMS = {"active": CustomerStatus.ACTIVE, "deleted": CustomerStatus.DELETED}
 
 # Rows of (customer_id, type, occurred_at, amount, quantity, reference, summary).
-_ARRAY_SOURCE = """
-    SELECT * FROM unnest(
-        %(customer_ids)s::bigint[], %(types)s::text[], %(times)s::timestamptz[],
-        %(amounts)s::numeric[], %(quantities)s::integer[], %(references)s::text[],
-        %(summaries)s::text[]
-    )
+_STAGED_SOURCE = f"""
+    SELECT c.id, s.type, s.occurred_at, s.amount, s.quantity, s.reference, s.summary
+    FROM {_STAGE} s
+    JOIN {Member._meta.db_table} m ON m.name = s.member_name
+    JOIN {Customer._meta.db_table} c ON c.performer_id = %(performer)s AND c.member_id = m.id
+    ORDER BY s.ord
 """
 _RETURN_EVENTS = "SELECT id, customer_id, reference FROM new_events ORDER BY id"
 

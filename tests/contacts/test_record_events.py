@@ -107,7 +107,7 @@ def test_a_batch_updates_many_customers_in_one_statement(owner, django_assert_ma
     events = [
         NewEvent(f"member{i}", ContactType.CALL_RECEIVED, now, Decimal(1)) for i in range(300)
     ]
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         record_events(performer=owner, events=events)
     assert Customer.objects.filter(performer=owner, live_calls=1).count() == 300
 
@@ -237,3 +237,44 @@ def test_concurrent_writers_keep_counters_equal_to_a_recount():
     from contacts.reconcile import find_drift
 
     assert list(find_drift(performer_ids=[performer.pk])) == []
+
+
+def test_text_with_tabs_newlines_and_backslashes_is_recorded_as_given(owner):
+    # Events travel through COPY's text format, where these characters are escapes.
+    name, summary = "back\\slash\tname", "line one\nline two\r\\N \\. end"
+    recorded = record_events(
+        performer=owner,
+        events=[
+            NewEvent(name, ContactType.CHAT, timezone.now(), reference="ref\t1", summary=summary)
+        ],
+    )
+    event = ContactEvent.objects.get(pk=recorded[0].id)
+    assert (event.customer.member_name, event.summary, event.reference) == (name, summary, "ref\t1")
+
+
+def test_batches_in_one_transaction_record_each_batch_once(owner):
+    now = timezone.now()
+    with transaction.atomic():
+        first = record_events(performer=owner, events=[NewEvent("alice", ContactType.CHAT, now)])
+        second = record_events(
+            performer=owner,
+            events=[
+                NewEvent("bob", ContactType.CHAT, now),
+                NewEvent("bob", ContactType.FEED_SUBSCRIPTION, now),
+            ],
+        )
+    assert (len(first), len(second)) == (1, 2)
+    assert ContactEvent.objects.filter(performer=owner).count() == 3
+    assert Customer.objects.get(performer=owner, member_name="alice").chat_volleys == 1
+
+
+def test_events_are_inserted_in_the_order_given(owner):
+    now = timezone.now()
+    names = [f"member{n}" for n in (5, 1, 9, 3, 7)] * 3
+    recorded = record_events(
+        performer=owner, events=[NewEvent(name, ContactType.CHAT, now) for name in names]
+    )
+    ids = [r.id for r in recorded]
+    assert ids == sorted(ids)
+    by_id = dict(ContactEvent.objects.filter(pk__in=ids).values_list("pk", "customer__member_name"))
+    assert [by_id[i] for i in ids] == names
