@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import platform
 import statistics
@@ -65,8 +66,10 @@ class Result:
 
 
 def percentile(values: list[float], pct: float) -> float:
+    """Nearest rank: the smallest value with at least ``pct`` % of the values at or below it
+    (p95 of 20 samples is the 19th)."""
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    index = min(len(ordered) - 1, max(0, math.ceil(pct / 100 * len(ordered)) - 1))
     return ordered[index]
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from mycustomers.bench import SORT_KEYS
+from mycustomers.bench import SORT_KEYS, percentile
 
 pytestmark = pytest.mark.django_db
 
@@ -29,3 +29,17 @@ def test_bench_measures_every_part_on_a_tiny_data_set_and_writes_json(tmp_path):
     assert (
         next(r for r in results["results"] if r["name"] == "batches of 1000")["extra"]["drift"] == 0
     )
+
+
+@pytest.mark.parametrize(
+    "values, pct, expected",
+    [
+        (list(range(1, 21)), 95, 19),  # nearest rank: 19 of 20 values at or below
+        (list(range(1, 21)), 50, 10),
+        (list(range(1, 101)), 95, 95),
+        ([7.0], 95, 7.0),
+        ([3, 1, 2], 100, 3),
+    ],
+)
+def test_percentile_is_the_nearest_rank(values, pct, expected):
+    assert percentile(values, pct) == expected
