@@ -96,9 +96,13 @@ class CustomerQuerySet(models.QuerySet):
         """
         if not text:
             return self
-        return self.filter(
-            models.Q(member_name__icontains=text) | models.Q(nickname__icontains=text)
-        )
+        matches = models.Q(member_name__icontains=text) | models.Q(nickname__icontains=text)
+        if len(text) < 3:
+            # No trigram to look up: every name is tested. An always-true range on the key of
+            # cust_vis_name_nick (which holds name and nickname) lets the count be an
+            # index-only scan of it: ~25 ms for 96,000 names, against ~42 ms via the table.
+            return self.alias(name_key=NAME_SORT).filter(matches, name_key__gte="")
+        return self.filter(matches)
 
     def starting_with(self, initial: str) -> CustomerQuerySet:
         """Member names starting with a letter or digit, ignoring case; "#" is any digit (M9).
