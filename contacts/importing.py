@@ -221,6 +221,8 @@ def parse_record(line: int, record: dict) -> Row:
     """Turn one raw record into a validated event, or raise BadRow."""
     try:
         performer = _text(record, "performer", required=True).strip()
+        if "\x00" in performer:
+            raise EventError("text contains a NUL character, which cannot be stored")
         event = NewEvent(
             member_name=_text(record, "member", required=True),
             type=_text(record, "type", required=True).strip(),

@@ -51,6 +51,8 @@ class NewEvent(NamedTuple):
             raise EventError(f"member name must be 1–{MAX_MEMBER_NAME} characters")
         if self.member_name != self.member_name.strip():
             raise EventError("member name has leading or trailing spaces")
+        if "\x00" in self.member_name or "\x00" in self.summary or "\x00" in (self.reference or ""):
+            raise EventError("text contains a NUL character, which cannot be stored")
         if self.type not in TYPE_CODES:
             raise EventError(f"unknown contact type {self.type!r}")
         if self.occurred_at.tzinfo is None:

@@ -183,6 +183,9 @@ GOOD = "owner,alice,call_received,2025-03-01T10:00:00+00:00,10,,,"
         (f"owner,alice,chat,2025-03-01T10:00:00Z,,,{'r' * 65},", "reference must be 1–64"),
         (f"owner,alice,chat,2025-03-01T10:00:00Z,,,,{'s' * 501}", "summary must be at most 500"),
         ("owner,alice,chat,2025-03-01T10:00:00Z,,,", "7 fields, but the header has 8"),
+        ("owner,al\x00ice,chat,2025-03-01T10:00:00Z,,,,", "NUL character"),
+        ("ow\x00ner,alice,chat,2025-03-01T10:00:00Z,,,,", "NUL character"),
+        ("owner,alice,chat,2025-03-01T10:00:00Z,,,,a\x00b", "NUL character"),
     ],
 )
 def test_a_bad_csv_row_is_reported_with_its_line_and_nothing_of_its_batch_is_applied(

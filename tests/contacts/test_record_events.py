@@ -164,6 +164,9 @@ def test_a_blocked_customer_stays_blocked_when_an_event_arrives(owner):
         ({"member_name": "x" * 65}, "member name"),
         ({"reference": ""}, "reference"),
         ({"occurred_at": timezone.now().replace(tzinfo=None)}, "offset"),
+        ({"member_name": "nul\x00name"}, "NUL"),
+        ({"summary": "a\x00b"}, "NUL"),
+        ({"reference": "r\x00"}, "NUL"),
     ],
 )
 def test_invalid_events_are_refused_and_nothing_is_written(owner, bad, message):
