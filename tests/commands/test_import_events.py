@@ -311,6 +311,34 @@ def test_batches_group_events_by_performer_and_match_a_recount(owner, colleague,
     assert find_drift() == []
 
 
+def test_large_batches_travel_by_copy_and_match_a_recount(owner, colleague, tmp_path, monkeypatch):
+    from contacts import services
+
+    copies = []
+    copy_to_stage = services._copy_to_stage
+    monkeypatch.setattr(
+        services, "_copy_to_stage", lambda *a: copies.append(len(a[1])) or copy_to_stage(*a)
+    )
+    # 1,200 rows in batches of 600, one transaction (--atomic): the owner's ~540 rows a batch
+    # are over contacts.services.COPY_FROM, so staged with COPY twice in one transaction.
+    # Rows 900-1,199 repeat the references of rows 0-299 (skipped as duplicates).
+    kinds = ["call_received", "call_missed", "chat", "mail_sent", "goody_bag"]
+    rows = [
+        f"{'colleague' if n % 10 == 0 else 'owner'},m{n % 97},{kinds[n % 5]},"
+        f"2025-03-{1 + n % 28:02d}T{n % 24:02d}:00:00Z,{n % 50}.25,{1 + n % 3},R{n % 900},"
+        f'"summary, with \t tab \\ {n}"'
+        for n in range(1200)
+    ]
+
+    output = run(csv_file(tmp_path, *rows), "--batch-size", "600", "--atomic")
+
+    assert len(copies) == 2 and min(copies) >= services.COPY_FROM
+    assert "1,200 rows read, 900 events inserted, 300 duplicates skipped" in output
+    assert ContactEvent.objects.count() == 900
+    assert find_drift() == []
+    assert ContactEvent.objects.get(reference="R7").summary == "summary, with \t tab \\ 7"
+
+
 def test_a_missing_file_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         run(tmp_path / "nope.csv")

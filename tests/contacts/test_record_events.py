@@ -73,7 +73,7 @@ def test_dismissing_clears_the_flag_until_the_next_missed_call(owner):
     ).has_missed_call
 
 
-def test_out_of_order_events_give_the_same_state_as_in_order(owner, colleague):
+def test_out_of_order_events_give_the_same_state_as_in_order(owner, colleague, shipping):
     now = timezone.now()
     events = [
         NewEvent("alice", ContactType.CALL_RECEIVED, now - timedelta(days=3), Decimal("10")),
@@ -112,7 +112,7 @@ def test_a_batch_updates_many_customers_in_one_statement(owner, django_assert_ma
     assert Customer.objects.filter(performer=owner, live_calls=1).count() == 300
 
 
-def test_a_reference_already_recorded_is_skipped(owner):
+def test_a_reference_already_recorded_is_skipped(owner, shipping):
     add_event(owner, "alice", ContactType.CALL_RECEIVED, amount=5, reference="P-1")
     customer = add_event(owner, "alice", ContactType.CALL_RECEIVED, amount=5, reference="P-1")
     assert customer.live_calls == 1
@@ -242,7 +242,16 @@ def test_concurrent_writers_keep_counters_equal_to_a_recount():
     assert list(find_drift(performer_ids=[performer.pk])) == []
 
 
-def test_text_with_tabs_newlines_and_backslashes_is_recorded_as_given(owner):
+@pytest.fixture(params=["arrays", "copy"])
+def shipping(request, monkeypatch):
+    """Both ways a batch reaches the server: parameter arrays (small) and COPY (large)."""
+    from contacts import services
+
+    monkeypatch.setattr(services, "COPY_FROM", 10**9 if request.param == "arrays" else 1)
+    return request.param
+
+
+def test_text_with_tabs_newlines_and_backslashes_is_recorded_as_given(owner, shipping):
     # Events travel through COPY's text format, where these characters are escapes.
     name, summary = "back\\slash\tname", "line one\nline two\r\\N \\. end"
     recorded = record_events(
@@ -255,7 +264,7 @@ def test_text_with_tabs_newlines_and_backslashes_is_recorded_as_given(owner):
     assert (event.customer.member_name, event.summary, event.reference) == (name, summary, "ref\t1")
 
 
-def test_batches_in_one_transaction_record_each_batch_once(owner):
+def test_batches_in_one_transaction_record_each_batch_once(owner, shipping):
     now = timezone.now()
     with transaction.atomic():
         first = record_events(performer=owner, events=[NewEvent("alice", ContactType.CHAT, now)])
@@ -271,7 +280,7 @@ def test_batches_in_one_transaction_record_each_batch_once(owner):
     assert Customer.objects.get(performer=owner, member_name="alice").chat_volleys == 1
 
 
-def test_events_are_inserted_in_the_order_given(owner):
+def test_events_are_inserted_in_the_order_given(owner, shipping):
     now = timezone.now()
     names = [f"member{n}" for n in (5, 1, 9, 3, 7)] * 3
     recorded = record_events(
