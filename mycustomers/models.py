@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Collate, Upper
+from django.db.models.functions import Collate, Left, Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -221,7 +221,10 @@ COUNTER_FIELDS = (
 # their code ("Missed Call" among the M's). Each expression is the second column of a
 # partial index in Customer.Meta, which the query must repeat exactly to use it.
 NAME_SORT = Collate(Upper("member_name"), "C")
-LISTS_SORT = Collate(Upper("list_names"), "C")
+# The lists column sorts by its first LISTS_SORT_LENGTH characters (then by member name): an
+# index entry must stay under ~2,700 bytes, and a customer may be in any number of lists.
+LISTS_SORT_LENGTH = 255
+LISTS_SORT = Collate(Upper(Left("list_names", LISTS_SORT_LENGTH)), "C")
 CONTACT_TYPE_SORT = models.Case(
     *(
         models.When(last_contact_type=code, then=models.Value(rank))
@@ -291,7 +294,7 @@ class Customer(models.Model):
     # Set once the performer mails, blocks or assigns the customer (M6).
     new_cleared = models.BooleanField(default=False)
     # Names of the customer's custom lists, sorted and joined by ", ": sorts the lists column.
-    list_names = models.CharField(max_length=2000, blank=True, default="")
+    list_names = models.TextField(blank=True, default="")
 
     live_calls = models.PositiveIntegerField(default=0)
     recorded_calls = models.PositiveIntegerField(default=0)

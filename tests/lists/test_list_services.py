@@ -128,3 +128,39 @@ def test_blocked_customers_are_not_added_to_lists(owner):
     make_customer(owner, "alice")
     block_customers(performer=owner, customers=named(owner, "alice"))
     assert add_to_list(performer=owner, customer_list=vip, customers=named(owner, "alice")) == 0
+
+
+def test_a_customer_can_be_in_any_number_of_long_named_lists(owner):
+    # 40 lists of 60 two-byte characters: ~2,500 characters of names, ~4,800 bytes.
+    make_customer(owner, "alice")
+    lists = [create_list(performer=owner, name=f"{n:02d}" + "é" * 58) for n in range(40)]
+
+    set_customer_lists(performer=owner, customers=named(owner, "alice"), lists=lists)
+    add_to_list(
+        performer=owner,
+        customer_list=create_list(performer=owner, name="zz"),
+        customers=named(owner, "alice"),
+    )
+
+    alice = named(owner, "alice").get()
+    assert alice.list_names == ", ".join([lst.name for lst in lists] + ["zz"])
+    assert Membership.objects.filter(customer=alice).count() == 41
+
+
+def test_the_lists_sort_compares_the_first_255_characters_then_the_member_name(owner):
+    from mycustomers.models import LISTS_SORT_LENGTH
+
+    long_lists = [create_list(performer=owner, name=f"{n:02d}" + "x" * 58) for n in range(5)]
+    for name, extra in (("alice", "b"), ("bob", "a")):
+        make_customer(owner, name)
+        set_customer_lists(
+            performer=owner,
+            customers=named(owner, name),
+            lists=[*long_lists, create_list(performer=owner, name=f"{extra}-{name}")],
+        )
+    visible = Customer.objects.for_performer(owner).visible()
+    assert all(len(c.list_names) > LISTS_SORT_LENGTH for c in visible)
+
+    # The names differ only after the first 255 characters: the member name decides.
+    assert [c.member_name for c in visible.sorted_by("lists")] == ["alice", "bob"]
+    assert [c.member_name for c in visible.sorted_by("lists", descending=True)] == ["bob", "alice"]
