@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from mycustomers.models import Customer, CustomerStatus
+from mycustomers.models import AnyOf, Customer, CustomerStatus, count_subquery
 
 
 class DefaultList(models.TextChoices):
@@ -23,32 +24,37 @@ class CustomerListQuerySet(models.QuerySet):
         return self.filter(performer=performer)
 
     def with_member_counts(self) -> list[CustomerList]:
-        """The lists, each with ``member_count``: its members still in My Customers (blocked
-        customers are in no list, deleted ones count nowhere); ordered by name unless the
-        queryset says otherwise.
+        """The lists by name, each with ``member_count``: its members still in My Customers
+        (blocked customers are in no list; deleted ones keep their memberships for Undo, and
+        count nowhere). Two queries whatever the number of lists.
 
-        Two grouped queries whatever the number of lists: every membership per list, minus
-        the memberships of blocked or deleted customers (few, found through the status
-        index). Joining every membership to its customer instead took 2.7 times as long at
-        100,000 customers.
+        Each list's memberships are counted from the (list, customer) unique index alone (a
+        join and one grouping of every membership took twice as long); those of blocked or
+        deleted customers (few) are found from the customers' side, through the status index
+        and the memberships' customer index, then subtracted.
         """
+        members = Membership.objects.filter(customer_list=models.OuterRef("pk"))
         lists = list(
-            self.annotate(member_count=models.Count("memberships")).order_by(
-                *(self.query.order_by or [Lower("name"), "name"])
+            self.annotate(member_count=count_subquery(members, "customer_list")).order_by(
+                Lower("name"), "name"
             )
         )
         if not lists:
             return lists
         performers = {lst.performer_id for lst in lists}
-        gone = dict(
-            Membership.objects.filter(
+        hidden = (
+            Customer.objects.filter(
                 performer__in=performers,
-                customer_list__in=[lst.pk for lst in lists],
-                customer__performer__in=performers,
-                customer__status__in=[CustomerStatus.BLOCKED, CustomerStatus.DELETED],
+                status__in=[CustomerStatus.BLOCKED, CustomerStatus.DELETED],
             )
+            .order_by()
+            .values("pk")
+        )
+        gone = dict(
+            Membership.objects.filter(performer__in=performers)
+            .filter(AnyOf(models.F("customer"), ArraySubquery(hidden)))
             .values_list("customer_list")
-            .annotate(models.Count("pk"))
+            .annotate(n=models.Count("*"))
             .order_by()
         )
         for lst in lists:

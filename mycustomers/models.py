@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Collate, Left, Upper
+from django.db.models.functions import Coalesce, Collate, Left, Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -163,15 +163,6 @@ class CustomerQuerySet(models.QuerySet):
         """Members of a default list (L1, L2); ``key`` is a ``lists.models.DefaultList`` value."""
         return self.filter(default_list_q(key, now))
 
-    def default_list_counts(self, now=None) -> dict[str, int]:
-        """Member count of every default list in one query, plus ``affiliate_any``: whether
-        any customer ever joined through the affiliate link (the list shows from then on)."""
-        now = now or timezone.now()
-        return self.aggregate(
-            **{key: models.Count("pk", filter=default_list_q(key, now)) for key in DEFAULT_LISTS},
-            affiliate_any=models.Count("pk", filter=models.Q(affiliate_referral=True)),
-        )
-
 
 # Default lists are derived from customer state, never stored. The keys are the values of
 # lists.models.DefaultList (which imports this module, hence plain strings here).
@@ -198,6 +189,36 @@ def default_list_q(key: str, now=None) -> models.Q:
     if key == "affiliate":
         return active & models.Q(affiliate_referral=True)
     raise ValueError(f"Unknown default list {key!r}")
+
+
+def count_subquery(rows: models.QuerySet, key: str = "performer") -> Coalesce:
+    """``COUNT(*)`` of ``rows`` (all sharing one ``key``) as a scalar subquery: several of them
+    in one query are each planned on their own index, counted from the index alone where
+    it can be."""
+    grouped = rows.order_by().values(key).annotate(n=models.Count("*")).values("n")
+    return Coalesce(models.Subquery(grouped), 0)
+
+
+def default_list_counts(performer, now=None) -> dict[str, int]:
+    """Member count of every default list, plus ``affiliate_any`` (the Affiliate Referral list
+    shows once any customer came through the link), in one query.
+
+    Each count is its own subquery so that each reads only its own partial index: New and
+    Unassigned the index of visible customers in no list (index-only), Blocked the status
+    index, Affiliate the affiliate index. One aggregate with a FILTER per list instead read
+    every customer row of the performer: ~70 ms at 100,000 customers, in parallel workers.
+    """
+    customers = Customer.objects.for_performer(performer)
+    now = now or timezone.now()
+    counts = {
+        key: count_subquery(customers.filter(default_list_q(key, now))) for key in DEFAULT_LISTS
+    }
+    any_affiliate = models.Exists(customers.filter(affiliate_referral=True))
+    return (
+        Performer.objects.filter(pk=performer.pk)
+        .values(**counts, affiliate_any=any_affiliate)
+        .get()
+    )
 
 
 def new_since(now=None):
