@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from urllib.parse import urlencode
 
 from django.http import HttpResponse, StreamingHttpResponse
@@ -57,17 +57,6 @@ def _per_page(value: str | None) -> int:
     return number if number in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
 
 
-# The view state's fields in URL order, with their defaults (left out of URLs).
-_DEFAULTS = {
-    "q": "",
-    "letter": "",
-    "list": "",
-    "sort": DEFAULT_SORT,
-    "per_page": DEFAULT_PER_PAGE,
-    "page": 1,
-}
-
-
 @dataclass(frozen=True)
 class ViewState:
     """The view as it lives in the URL (M11), cleaned: garbage has fallen back to defaults
@@ -113,6 +102,10 @@ class ViewState:
 
     def url(self, **changes) -> str:
         return "?" + urlencode(self.params(**changes))
+
+
+# The view state's fields in URL order, with their defaults (left out of URLs).
+_DEFAULTS = {field.name: field.default for field in fields(ViewState)}
 
 
 class CustomerFilterMixin(PerformerCustomersMixin, FilterMixin):
