@@ -50,6 +50,10 @@ def test_start_initialises_a_cluster_then_reuses_it(cluster_base, monkeypatch):
     assert cluster.is_initialised() and cluster.is_running()
     with psycopg.connect(cluster.url) as connection:
         assert connection.execute("SELECT current_database()").fetchone() == ("mycustomers",)
+        # Started with the project's server settings, not PostgreSQL's stock ones.
+        for name, value in pgcluster.SERVER_SETTINGS.items():
+            shown = connection.execute(f"SELECT current_setting('{name}')").fetchone()[0]
+            assert shown == str(value), name
 
     def no_second_initdb(self):
         raise AssertionError("initdb ran again")
