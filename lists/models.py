@@ -7,7 +7,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from mycustomers.models import AnyOf, Customer, CustomerStatus, count_subquery
+from mycustomers.counts import cached
+from mycustomers.models import AnyOf, Customer, CustomerStatus
 
 
 class DefaultList(models.TextChoices):
@@ -18,48 +19,56 @@ class DefaultList(models.TextChoices):
     BLOCKED = "blocked", "Blocked"
     AFFILIATE = "affiliate", "Affiliate Referral"
 
+    @property
+    def ages(self) -> bool:
+        """Members leave (New) or join (Unassigned) as time passes, with no write at all."""
+        return self in (DefaultList.NEW, DefaultList.UNASSIGNED)
+
 
 class CustomerListQuerySet(models.QuerySet):
     def for_performer(self, performer):
         return self.filter(performer=performer)
 
-    def with_member_counts(self) -> list[CustomerList]:
-        """The lists by name, each with ``member_count``: its members still in My Customers
-        (blocked customers are in no list; deleted ones keep their memberships for Undo, and
-        count nowhere). Two queries whatever the number of lists.
-
-        Each list's memberships are counted from the (list, customer) unique index alone (a
-        join and one grouping of every membership took twice as long); those of blocked or
-        deleted customers (few) are found from the customers' side, through the status index
-        and the memberships' customer index, then subtracted.
-        """
-        members = Membership.objects.filter(customer_list=models.OuterRef("pk"))
-        lists = list(
-            self.annotate(member_count=count_subquery(members, "customer_list")).order_by(
-                Lower("name"), "name"
-            )
-        )
-        if not lists:
-            return lists
-        performers = {lst.performer_id for lst in lists}
-        hidden = (
-            Customer.objects.filter(
-                performer__in=performers,
-                status__in=[CustomerStatus.BLOCKED, CustomerStatus.DELETED],
-            )
-            .order_by()
-            .values("pk")
-        )
-        gone = dict(
-            Membership.objects.filter(performer__in=performers)
-            .filter(AnyOf(models.F("customer"), ArraySubquery(hidden)))
-            .values_list("customer_list")
-            .annotate(n=models.Count("*"))
-            .order_by()
-        )
-        for lst in lists:
-            lst.member_count -= gone.get(lst.pk, 0)
+    def with_member_counts(self, performer) -> list[CustomerList]:
+        """The performer's lists by name, each with ``member_count``: its members still in My
+        Customers (blocked customers are in no list; deleted ones keep their memberships for
+        Undo, and count nowhere). One query, and two more when the performer's customers or
+        memberships have changed since the counts were last taken (mycustomers.counts)."""
+        lists = list(self.for_performer(performer).order_by(Lower("name"), "name"))
+        if lists:
+            counts = cached(performer, ("list members",), lambda: member_counts(performer))
+            for lst in lists:
+                lst.member_count = counts.get(lst.pk, 0)
         return lists
+
+
+def member_counts(performer) -> dict[int, int]:
+    """Members still in My Customers of each of the performer's lists that has any.
+
+    Each list's memberships are counted from the (list, customer) unique index alone (a join
+    and one grouping of every membership took twice as long); those of blocked or deleted
+    customers (few) are found from the customers' side, through the status index and the
+    memberships' customer index, then subtracted.
+    """
+    memberships = Membership.objects.filter(performer=performer)
+    counts = dict(
+        memberships.values_list("customer_list").annotate(n=models.Count("*")).order_by()
+    )
+    hidden = (
+        Customer.objects.for_performer(performer)
+        .filter(status__in=[CustomerStatus.BLOCKED, CustomerStatus.DELETED])
+        .order_by()
+        .values("pk")
+    )
+    gone = (
+        memberships.filter(AnyOf(models.F("customer"), ArraySubquery(hidden)))
+        .values_list("customer_list")
+        .annotate(n=models.Count("*"))
+        .order_by()
+    )
+    for list_id, n in gone:
+        counts[list_id] -= n
+    return counts
 
 
 class CustomerList(models.Model):

@@ -295,12 +295,17 @@ class CustomerTable(tables.Table):
             )
         return headers
 
-    def paginate(self, paginator_class=None, per_page=None, page=1, *, lookup=None, **kwargs):
+    def paginate(
+        self, paginator_class=None, per_page=None, page=1, *, lookup=None, count=None, **kwargs
+    ):
         """Paginate with ``CustomerPaginator``; a page past the end shows the last page.
 
-        ``lookup``: the performer's customers, where a page's rows are fetched by name.
+        ``lookup``: the performer's customers, where a page's rows are fetched by name;
+        ``count``: the number of rows, if known already.
         """
-        self.paginator = CustomerPaginator(self.data.data, per_page or 20, lookup=lookup)
+        self.paginator = CustomerPaginator(
+            self.data.data, per_page or 20, lookup=lookup, count=count
+        )
         self.page = self.paginator.page(min(max(page, 1), self.paginator.num_pages))
         # Rows, as django-tables2's own templates expect (``table.paginated_rows``).
         self.page.object_list = BoundRows(self.page.object_list, table=self)
@@ -317,9 +322,11 @@ class CustomerPaginator(Paginator):
     customers: repeating the filters there would evaluate them again, e.g. a whole list).
     """
 
-    def __init__(self, object_list, per_page, *, lookup=None, **kwargs):
+    def __init__(self, object_list, per_page, *, lookup=None, count=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.lookup = object_list if lookup is None else lookup
+        if count is not None:
+            self.count = count  # instead of Paginator's cached COUNT query
 
     def page(self, number) -> Page:
         number = self.validate_number(number)

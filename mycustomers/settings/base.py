@@ -138,6 +138,17 @@ X_FRAME_OPTIONS = "DENY"
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 
+# Per process: an entry is keyed by the performer's data version, so it never needs deleting.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "counts": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "counts",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    },
+}
+
 # Product rules that a deployment may tune.
 MYCUSTOMERS = {
     "NEW_CUSTOMER_DAYS": 30,

@@ -20,6 +20,7 @@ from django_filters.views import FilterMixin, FilterView
 from django_tables2 import SingleTableMixin
 
 from lists.models import DefaultList
+from mycustomers.counts import cached
 from mycustomers.filters import INITIALS, CustomerFilter
 from mycustomers.models import COUNTER_FIELDS, Customer
 from mycustomers.services import dismiss_missed_call
@@ -143,8 +144,18 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
         table = self.table_class(self.object_list, order_by=self.state.sort, **kwargs)
         table.request = self.request
         return table.paginate(
-            per_page=self.state.per_page, page=self.state.page, lookup=self._page_lookup()
+            per_page=self.state.per_page,
+            page=self.state.page,
+            lookup=self._page_lookup(),
+            count=self._count(),
         )
+
+    def _count(self) -> int:
+        """How many rows the view has, cached until the performer's customers change."""
+        state, count = self.state, self.object_list.count
+        if self.filterset.errors or (state.list in DefaultList and DefaultList(state.list).ages):
+            return count()
+        return cached(self.request.user, (state.q, state.letter, state.list), count)
 
     def _page_lookup(self):
         """Where a page's rows are fetched by member name: the performer's customers with the
