@@ -51,9 +51,7 @@ def member_counts(performer) -> dict[int, int]:
     memberships' customer index, then subtracted.
     """
     memberships = Membership.objects.filter(performer=performer)
-    counts = dict(
-        memberships.values_list("customer_list").annotate(n=models.Count("*")).order_by()
-    )
+    counts = dict(memberships.values_list("customer_list").annotate(n=models.Count("*")).order_by())
     hidden = (
         Customer.objects.for_performer(performer)
         .filter(status__in=[CustomerStatus.BLOCKED, CustomerStatus.DELETED])
