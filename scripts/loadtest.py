@@ -153,6 +153,7 @@ LUA = """\
 local paths = {%(paths)s}
 local headers = {["Cookie"] = "sessionid=%(session)s", ["X-Forwarded-Proto"] = "https"}
 local counter = 0
+local think = %(think_ms)d
 
 function init(args)
   counter = math.random(#paths)
@@ -161,6 +162,11 @@ end
 function request()
   counter = counter %% #paths + 1
   return wrk.format("GET", paths[counter], headers)
+end
+
+-- A user reads the page before the next click (0: the next request goes out at once).
+function delay()
+  return think
 end
 
 function done(summary, latency, requests)
@@ -234,6 +240,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=0,
+        help="each user's pause between a response and their next request (0: none)",
+    )
     args = parser.parse_args()
 
     performer = os.environ.get("LOAD_PERFORMER", "bench")
@@ -276,7 +288,11 @@ def main() -> None:
             status, _ = http.request("GET", path)
             if status != 200:
                 raise SystemExit(f"{path} answered {status}")
-        lua = LUA % {"paths": ", ".join(f'"{p}"' for p in paths), "session": session}
+        lua = LUA % {
+            "paths": ", ".join(f'"{p}"' for p in paths),
+            "session": session,
+            "think_ms": args.think_ms,
+        }
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(lua)
         # Warm up every worker thread (and its database connection) with a short run.
