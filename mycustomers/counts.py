@@ -1,9 +1,10 @@
-"""Exact counts cached until the performer's data changes.
+"""Exact counts (and the list names beside them) cached until the performer's data changes.
 
 Counting 100,000 visible customers is an index-only scan of ~5 ms, on every page of the main
 view. Counts only change when customers come or go, or their status, name, nickname, lists
-or affiliate flag change; each such change gives the performer a new ``data_version`` at
-commit (database triggers, migration 0009). A count cached under the version read with the
+or affiliate flag change, or lists are created, renamed or deleted; each such change gives
+the performer a new ``data_version`` at commit (database triggers: mycustomers migration
+0009, lists migrations 0004 and 0005). A value cached under the version read with the
 request's user is exact for that version, and any later request reads a newer one.
 """
 

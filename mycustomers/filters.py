@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import BigIntegerField, CharField, Value
 
 from lists.models import CustomerList, DefaultList
+from mycustomers.counts import cached
 from mycustomers.models import Customer
 
 MAX_SEARCH = 100
@@ -29,8 +30,13 @@ class InitialFilter(django_filters.CharFilter):
 
 
 def display_list_choices(performer) -> list:
-    """The Display list pull-down (M10) in one query: the performer's custom lists, and a
-    marker row if any customer came through the affiliate link (Affiliate Referral, L1)."""
+    """The Display list pull-down (M10): the performer's custom lists, and Affiliate Referral
+    once any customer came through the affiliate link (L1). One query, cached until the
+    performer's lists or customers change (mycustomers.counts)."""
+    return cached(performer, ("display list choices",), lambda: _list_choices(performer))
+
+
+def _list_choices(performer) -> list:
     custom = CustomerList.objects.for_performer(performer).order_by().values_list("pk", "name")
     no_list = (Value(None, output_field=BigIntegerField()), Value("", output_field=CharField()))
     affiliate_marker = (

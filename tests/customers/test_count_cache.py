@@ -130,7 +130,7 @@ class TestTheMainViewsCount:
         self, owner_client, people, django_assert_num_queries
     ):
         first = get(owner_client, letter="b")
-        with django_assert_num_queries(4):  # session, user, lists, rows: no COUNT
+        with django_assert_num_queries(3):  # session, user, rows: no COUNT, no list names
             again = get(owner_client, letter="b")
         assert shown_count(first) == shown_count(again) == 2
 
@@ -185,7 +185,7 @@ class TestTheMainViewsCount:
         make_customer(owner, "Olga")
         first = get(owner_client, list=key)
         assert shown_count(first) == 1
-        with django_assert_num_queries(5):  # session, user, lists, COUNT, rows
+        with django_assert_num_queries(4):  # session, user, COUNT, rows
             get(owner_client, list=key)
 
 
@@ -199,3 +199,27 @@ def test_default_list_counts_follow_time_between_writes(owner, django_assert_num
     with django_assert_num_queries(1):  # New only: the rest is cached
         counts = default_list_counts(owner, now=a_month_later)
     assert (counts["new"], counts["unassigned"]) == (0, 2)
+
+
+class TestTheDisplayListChoices:
+    def test_they_are_read_once_per_data_version(self, owner, owner_client, people):
+        vip = CustomerList.objects.create(performer=owner, name="VIP")
+        assert "VIP" in get(owner_client).content.decode()
+        vip.name = "Gold"
+        vip.save()  # a rename: a new version
+        content = get(owner_client).content.decode()
+        assert "Gold" in content and "VIP" not in content
+        vip.delete()
+        assert "Gold" not in get(owner_client).content.decode()
+
+    def test_affiliate_referral_appears_with_the_first_such_customer(self, owner_client, people):
+        assert "Affiliate Referral" not in get(owner_client).content.decode()
+        Customer.objects.filter(pk=people["Bob"].pk).update(affiliate_referral=True)
+        assert "Affiliate Referral" in get(owner_client).content.decode()
+
+    def test_a_repeated_view_reads_neither_count_nor_lists(
+        self, owner_client, people, django_assert_num_queries
+    ):
+        get(owner_client)
+        with django_assert_num_queries(3):  # session, user, rows
+            get(owner_client)
