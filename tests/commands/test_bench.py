@@ -21,11 +21,14 @@ def test_bench_measures_every_part_on_a_tiny_data_set_and_writes_json(tmp_path):
     results = json.loads(out.read_text())
     assert results["machine"]["cores"] >= 1 and results["machine"]["postgresql"]
     groups = {r["group"] for r in results["results"]}
-    assert {"main/20", "main/50", "filter", "customer", "baseline", "action", "record",
-            "import"} <= groups  # fmt: skip
+    assert {"main/20", "main/50", "filter", "uncached", "customer", "baseline", "action",
+            "record", "import"} <= groups  # fmt: skip
     sorts = {r["name"] for r in results["results"] if r["group"] == "main/20"}
     assert {f"sort={key} page=1" for key in SORT_KEYS} <= sorts
     assert all(r["queries"] <= 6 for r in results["results"] if r["group"] == "main/20")
+    # Uncached, a page counts its rows and reads the list names again.
+    queries = {(r["group"], r["name"]): r["queries"] for r in results["results"]}
+    assert queries["uncached", "letter B"] == queries["filter", "letter B"] + 2
     assert (
         next(r for r in results["results"] if r["name"] == "batches of 1000")["extra"]["drift"] == 0
     )
