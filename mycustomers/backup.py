@@ -14,7 +14,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
+
 from mycustomers.pgcluster import ClusterError, default_cluster, find_bin_dir
+
+# A running server caches counts per performer and data version (mycustomers.counts). The
+# restored data must not meet versions the server cached for other data, and the restored
+# sequence would hand out again numbers it has already seen: move the sequence past anything
+# issued before (it counts commits, never faster than one per microsecond) and give every
+# performer a new version.
+RENEW_DATA_VERSIONS = """
+SELECT setval('performer_data_version', greatest(
+    (SELECT last_value FROM performer_data_version),
+    (extract(epoch FROM clock_timestamp()) * 1000000)::bigint));
+UPDATE performer SET data_version = nextval('performer_data_version');
+"""
 
 
 def database_url() -> str:
@@ -63,6 +77,8 @@ def restore(path: Path, url: str | None = None) -> None:
         ],
         check=True,
     )
+    with psycopg.connect(url or database_url()) as connection:
+        connection.execute(RENEW_DATA_VERSIONS)
 
 
 def main(argv: list[str]) -> int:

@@ -34,7 +34,13 @@ def test_backup_and_restore_round_trip_a_database(owner, tmp_path):
             names = restored.execute(
                 f"SELECT member_name FROM {Customer._meta.db_table} ORDER BY member_name"
             ).fetchall()
+            (restored_version,) = restored.execute(
+                "SELECT data_version FROM performer WHERE id = %s", [owner.pk]
+            ).fetchone()
         assert [n for (n,) in names] == ["alice", "bob", "carol"]
+        # Past every version the backed-up database had handed out (cached counts).
+        owner.refresh_from_db()
+        assert restored_version > owner.data_version > 0
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
