@@ -4,8 +4,9 @@ recipient, so counters, last contact and the new / missed-call flags follow the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -16,6 +17,10 @@ from mycustomers.models import CustomerStatus
 from mycustomers.selection import selected
 
 
+class AlreadySent(Exception):
+    """The compose form with this token was sent before (submitted twice)."""
+
+
 @dataclass(frozen=True)
 class MailResult:
     mail: Mail | None
@@ -23,10 +28,16 @@ class MailResult:
     skipped_blocked: int
 
 
-def send_mail(*, performer, customers: QuerySet, subject: str, body: str) -> MailResult:
+def send_mail(
+    *, performer, customers: QuerySet, subject: str, body: str, token: UUID | None = None
+) -> MailResult:
     """Mail every selected customer who is not blocked; deliveries are individual, so no
     recipient sees another's name. Deleted customers are skipped too (they are not in
-    My Customers), and counted with the blocked ones only if blocked."""
+    My Customers), and counted with the blocked ones only if blocked.
+
+    ``token`` (the compose form's) makes a repeat of the same submission raise
+    ``AlreadySent`` instead of mailing everyone again; a repeat that arrives while the first
+    is still sending waits for it (the performer's lock), then raises."""
     customers = customers.filter(performer=performer)
     table = customers.model._meta.db_table
     with transaction.atomic(), selected(customers, performer=performer) as selection:
@@ -37,7 +48,13 @@ def send_mail(*, performer, customers: QuerySet, subject: str, body: str) -> Mai
         skipped = statuses["blocked"]
         if not statuses["active"]:
             return MailResult(mail=None, sent=0, skipped_blocked=skipped)
-        mail = Mail.objects.create(performer=performer, subject=subject, body=body)
+        try:
+            with transaction.atomic():
+                mail = Mail.objects.create(
+                    performer=performer, subject=subject, body=body, token=token
+                )
+        except IntegrityError as error:
+            raise AlreadySent from error
         sent = record_mail_sent(
             performer=performer,
             customers_sql=f"SELECT id FROM {table} WHERE id IN ({selection.sql}) "

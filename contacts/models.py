@@ -83,11 +83,17 @@ class Mail(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField(max_length=20000)
     sent_at = models.DateTimeField(default=timezone.now)
+    # From the compose form: the same form submitted twice (a double click, a resent
+    # request) sends once.
+    token = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = TenantQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["performer", "-sent_at"], name="mail_performer_sent_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["performer", "token"], name="mail_unique_token")
+        ]
 
     def __str__(self) -> str:
         return self.subject

@@ -7,6 +7,8 @@ A selection is either the checked rows (``ids``) or "every customer in this view
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from django import forms
 from django.db.models import QuerySet
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -108,6 +110,8 @@ class SelectionForm(forms.Form):
 
 
 class ComposeForm(forms.Form):
+    # New on each blank form: the same form submitted twice sends once (contacts.mail).
+    token = forms.UUIDField(required=False, initial=uuid4, widget=forms.HiddenInput)
     subject = forms.CharField(
         label="Subject", max_length=200, error_messages={"required": "Enter a subject."}
     )

@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import ListView
 
-from contacts.mail import send_mail
+from contacts.mail import AlreadySent, send_mail
 from lists.services import create_list, set_customer_lists
 from mycustomers.action_forms import AssignForm, ComposeForm, SelectionForm
 from mycustomers.models import Customer
@@ -132,12 +132,20 @@ class SendMailView(SelectionActionView):
     def extra_context(self) -> dict:
         return {"blocked": self.selection.customers.blocked().count()}
 
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except AlreadySent:
+            messages.info(request, "This mail was sent already: the form was submitted twice.")
+            return redirect(self.selection.cleaned_data["next"])
+
     def apply(self, form) -> str:
         result = send_mail(
             performer=self.request.user,
             customers=self.selection.customers,
             subject=form.cleaned_data["subject"],
             body=form.cleaned_data["body"],
+            token=form.cleaned_data["token"],
         )
         if not result.sent:
             raise ActionError("Nobody to send to: blocked customers cannot be mailed.")

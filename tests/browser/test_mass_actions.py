@@ -70,3 +70,30 @@ def test_delete_checked_rows_then_undo(logged_in_page: Page, live_server, fiftee
     expect(page.get_by_role("status")).to_contain_text("Undone: restored 2 customers.")
     expect(page.get_by_role("link", name="Member01", exact=True)).to_be_visible()
     assert Customer.objects.deleted().count() == 0
+
+
+def test_an_action_page_submits_once_while_the_server_works(
+    logged_in_page: Page, live_server, owner
+):
+    customer = make_customer(owner, "Member00")
+    page = logged_in_page
+    page.goto(f"{live_server.url}/customers/actions/send-mail/?ids={customer.pk}")
+    page.get_by_label("Subject").fill("Hello")
+    page.get_by_label("Message").fill("Thanks for calling")
+    # After the page's own handler: note whether it let each submission through, and keep the
+    # page here, as if the server were still working on the first.
+    page.evaluate(
+        """() => {
+            window.submissions = [];
+            window.addEventListener("submit", (event) => {
+                window.submissions.push(!event.defaultPrevented);
+                event.preventDefault();
+            });
+        }"""
+    )
+    page.get_by_role("button", name="Send Mail").click()
+    working = page.get_by_role("button", name="Working…")
+    expect(working).to_have_attribute("aria-disabled", "true")
+    working.click(force=True)  # aria-disabled: Playwright would wait for it to be enabled
+    page.get_by_label("Subject").press("Enter")
+    assert page.evaluate("window.submissions") == [True, False, False]

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from contacts.mail import send_mail
-from contacts.models import Activity, ActivityVerb, ContactEvent, MailDelivery
+from contacts.mail import AlreadySent, send_mail
+from contacts.models import Activity, ActivityVerb, ContactEvent, Mail, MailDelivery
 from contacts.reconcile import find_drift
 from contacts.services import NewEvent, record_events
 from contacts.types import ContactType
@@ -117,3 +118,23 @@ def test_counters_after_a_mailing_equal_a_recount(owner):
     bob = named(owner, "bob").get()
     assert (bob.mail_sent, bob.last_contact_type) == (2, ContactType.GOODY_BAG)
     assert named(owner, "carol").get().last_contact_type == ContactType.MAIL_SENT
+
+
+def test_the_same_form_token_sends_once(owner, colleague):
+    make_customer(owner, "alice")
+    make_customer(colleague, "alice")
+    token = uuid4()
+    send_mail(performer=owner, customers=named(owner, "alice"), subject="A", body="x", token=token)
+    with pytest.raises(AlreadySent):
+        send_mail(
+            performer=owner, customers=named(owner, "alice"), subject="A", body="x", token=token
+        )
+    assert named(owner, "alice").get().mail_sent == 1
+    assert Mail.objects.filter(performer=owner).count() == 1
+    # Tokens are per performer; a new form (token) or none sends again.
+    send_mail(
+        performer=colleague, customers=named(colleague, "alice"), subject="A", body="x", token=token
+    )
+    send_mail(performer=owner, customers=named(owner, "alice"), subject="B", body="x")
+    send_mail(performer=owner, customers=named(owner, "alice"), subject="C", body="x")
+    assert named(owner, "alice").get().mail_sent == 3

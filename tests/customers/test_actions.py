@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -161,6 +162,22 @@ class TestSendMail:
         )
         assert MailDelivery.objects.count() == 2
         assert ContactEvent.objects.filter(type=ContactType.MAIL_SENT).count() == 2
+
+    def test_the_compose_form_submitted_twice_sends_once(self, owner_client, people):
+        page = owner_client.get(reverse("customers:send_mail"), {"ids": ids(people["Bob"])})
+        token = re.search(r'name="token" value="([0-9a-f-]{36})"', page.content.decode())[1]
+        form = {"ids": ids(people["Bob"]), "subject": "Hi", "body": "Hello", "token": token}
+        owner_client.post(reverse("customers:send_mail"), form)
+        again = owner_client.post(reverse("customers:send_mail"), form, follow=True)
+        assert "This mail was sent already: the form was submitted twice." in (
+            again.content.decode()
+        )
+        assert MailDelivery.objects.count() == 1
+        people["Bob"].refresh_from_db()
+        assert people["Bob"].mail_sent == 1
+        # Each blank form has its own token.
+        other = owner_client.get(reverse("customers:send_mail"), {"ids": ids(people["Bob"])})
+        assert token not in other.content.decode()
 
     def test_missing_subject_is_a_field_error_and_nothing_is_sent(self, owner_client, people):
         response = owner_client.post(
