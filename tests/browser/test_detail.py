@@ -92,6 +92,12 @@ def test_a_performer_adds_and_deletes_a_note(logged_in_page: Page, live_server, 
     notes = page.locator("#notes .note")
     expect(notes.first).to_contain_text("Birthday in May")
 
+    # Cancelled first: the form stays usable (it was not submitted).
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    notes.first.get_by_role("button", name="Delete").click()
+    expect(notes.first.get_by_role("button", name="Delete")).not_to_have_attribute(
+        "aria-disabled", "true"
+    )
     page.once("dialog", lambda dialog: dialog.accept())
     notes.first.get_by_role("button", name="Delete").click()
     expect(page.get_by_role("status")).to_contain_text("Note deleted.")
