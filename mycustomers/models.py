@@ -209,13 +209,13 @@ def default_list_counts(performer, now=None) -> dict[str, int]:
     """Member count of every default list, plus ``affiliate_any`` (the Affiliate Referral list
     shows once any customer came through the link).
 
-    Each count is its own subquery so that each reads only its own partial index: the
-    visible customers in no list that index (index-only), Blocked the status index, Affiliate
-    the affiliate index. One aggregate with a FILTER per list instead read every customer
-    row of the performer: ~70 ms at 100,000 customers, in parallel workers. Those counts are
-    cached until the performer's data changes (mycustomers.counts); New changes with time
-    alone, so it is counted every time (~1 ms: recent customers only), and Unassigned is
-    what is left of the customers in no list.
+    Each count is its own subquery so that each reads only its own partial index (visible
+    customers in no list: index-only; Blocked: the status index; Affiliate: the affiliate
+    index). One aggregate with a FILTER per list instead read every customer row of the
+    performer: ~70 ms at 100,000 customers, in parallel workers. Those counts are cached
+    until the performer's data changes (mycustomers.counts); New changes with time alone, so
+    it is counted every time (~1 ms: recent customers only), and Unassigned is what is left
+    of the customers in no list.
     """
     customers = Customer.objects.for_performer(performer)
     new = customers.filter(default_list_q("new", now)).count()
@@ -232,7 +232,8 @@ def default_list_counts(performer, now=None) -> dict[str, int]:
     lasting = cached(performer, ("default lists",), lasting_counts)
     return {
         "new": new,
-        "unassigned": lasting["in_no_list"] - new,
+        # Never below 0, even if a customer arrived between the version read and this count.
+        "unassigned": max(lasting["in_no_list"] - new, 0),
         "blocked": lasting["blocked"],
         "affiliate": lasting["affiliate"],
         "affiliate_any": lasting["affiliate_any"],
