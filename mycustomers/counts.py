@@ -4,7 +4,7 @@ Counting 100,000 visible customers is an index-only scan of ~5 ms, on every page
 view. Counts only change when customers come or go, or their status, name, nickname, lists
 or affiliate flag change, or lists are created, renamed or deleted; each such change gives
 the performer a new ``data_version`` at commit (database triggers: mycustomers migration
-0009, lists migrations 0004 and 0005). A value cached under the version read with the
+0009, lists migration 0004). A value cached under the version read with the
 request's user is exact for that version, and any later request reads a newer one.
 """
 
