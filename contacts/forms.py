@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from contacts.notes import MAX_NOTE
 from contacts.offers import MAX_MESSAGE, MAX_VALUE, MIN_VALUE
+from mycustomers.once import token_field
 
 MAX_OFFER_DAYS = 5 * 366
 
@@ -43,6 +44,7 @@ class NoteForm(forms.Form):
 
 
 class OfferForm(forms.Form):
+    token = token_field()  # submitted twice, sent once
     value = forms.DecimalField(
         label="Value ($)",
         min_value=MIN_VALUE,

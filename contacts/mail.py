@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -14,11 +14,8 @@ from contacts.activity import log_activity
 from contacts.models import ActivityVerb, Mail, MailDelivery
 from contacts.services import record_mail_sent
 from mycustomers.models import CustomerStatus
+from mycustomers.once import create_once
 from mycustomers.selection import selected
-
-
-class AlreadySent(Exception):
-    """The compose form with this token was sent before (submitted twice)."""
 
 
 @dataclass(frozen=True)
@@ -35,9 +32,8 @@ def send_mail(
     recipient sees another's name. Deleted customers are skipped too (they are not in
     My Customers), and counted with the blocked ones only if blocked.
 
-    ``token`` (the compose form's) makes a repeat of the same submission raise
-    ``AlreadySent`` instead of mailing everyone again; a repeat that arrives while the first
-    is still sending waits for it (the performer's lock), then raises."""
+    ``token`` (the compose form's, ``mycustomers.once``) makes a repeat of the same submission
+    raise ``AlreadyDone`` instead of mailing everyone again."""
     customers = customers.filter(performer=performer)
     table = customers.model._meta.db_table
     with transaction.atomic(), selected(customers, performer=performer) as selection:
@@ -48,13 +44,7 @@ def send_mail(
         skipped = statuses["blocked"]
         if not statuses["active"]:
             return MailResult(mail=None, sent=0, skipped_blocked=skipped)
-        try:
-            with transaction.atomic():
-                mail = Mail.objects.create(
-                    performer=performer, subject=subject, body=body, token=token
-                )
-        except IntegrityError as error:
-            raise AlreadySent from error
+        mail = create_once(Mail, performer=performer, subject=subject, body=body, token=token)
         sent = record_mail_sent(
             performer=performer,
             customers_sql=f"SELECT id FROM {table} WHERE id IN ({selection.sql}) "

@@ -83,8 +83,7 @@ class Mail(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField(max_length=20000)
     sent_at = models.DateTimeField(default=timezone.now)
-    # From the compose form: the same form submitted twice (a double click, a resent
-    # request) sends once.
+    # The compose form's one-time token (mycustomers.once): submitted twice, sent once.
     token = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = TenantQuerySet.as_manager()
@@ -132,12 +131,15 @@ class Offer(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     redeemed_at = models.DateTimeField(null=True, blank=True)
+    # The form's one-time token (mycustomers.once): submitted twice, sent once.
+    token = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = TenantQuerySet.as_manager()
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=models.Q(value__gt=0), name="offer_value_gt_0"),
+            models.UniqueConstraint(fields=["performer", "token"], name="offer_unique_token"),
         ]
         indexes = [
             models.Index(fields=["performer", "customer", "-sent_at"], name="offer_customer_idx")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from uuid import UUID
 
 from django.db import transaction
 from django.db.models import Count, Sum
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from contacts.models import Activity, ActivityVerb, Offer
 from mycustomers.models import Customer, CustomerStatus
+from mycustomers.once import create_once
 from mycustomers.services import ActionError
 
 MIN_VALUE = Decimal("0.01")
@@ -42,8 +44,10 @@ def send_offer(
     value: Decimal,
     expires_at: datetime | None = None,
     message: str = "",
+    token: UUID | None = None,
 ) -> Offer:
-    """Record an offer and log it. Blocked and deleted customers cannot be sent offers."""
+    """Record an offer and log it. Blocked and deleted customers cannot be sent offers.
+    ``token`` (the form's, ``mycustomers.once``): the same form again raises ``AlreadyDone``."""
     if not value.is_finite() or not MIN_VALUE <= value <= MAX_VALUE or value != round(value, 2):
         raise ActionError(
             f"An offer is worth between ${MIN_VALUE} and ${MAX_VALUE:,} (cents at most)."
@@ -68,12 +72,14 @@ def send_offer(
             raise ActionError("You can't send offers to a blocked customer. Unblock them first.")
         if status == CustomerStatus.DELETED:
             raise ActionError("You can't send offers to a deleted customer. Restore them first.")
-        offer = Offer.objects.create(
+        offer = create_once(
+            Offer,
             performer=performer,
             customer=customer,
             value=value,
             expires_at=expires_at,
             message=message,
+            token=token,
         )
         detail = f"${value:,.2f}"
         if expires_at is not None:

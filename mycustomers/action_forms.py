@@ -7,8 +7,6 @@ A selection is either the checked rows (``ids``) or "every customer in this view
 
 from __future__ import annotations
 
-from uuid import uuid4
-
 from django import forms
 from django.db.models import QuerySet
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,6 +15,7 @@ from lists.models import CustomerList, DefaultList
 from lists.services import clean_list_name
 from mycustomers.forms import own_lists_field
 from mycustomers.models import Customer
+from mycustomers.once import token_field
 from mycustomers.services import ActionError
 
 MAX_SELECTED_IDS = 1000
@@ -110,8 +109,7 @@ class SelectionForm(forms.Form):
 
 
 class ComposeForm(forms.Form):
-    # New on each blank form: the same form submitted twice sends once (contacts.mail).
-    token = forms.UUIDField(required=False, initial=uuid4, widget=forms.HiddenInput)
+    token = token_field()  # submitted twice, sent once
     subject = forms.CharField(
         label="Subject", max_length=200, error_messages={"required": "Enter a subject."}
     )

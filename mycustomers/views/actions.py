@@ -21,10 +21,11 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import ListView
 
-from contacts.mail import AlreadySent, send_mail
+from contacts.mail import send_mail
 from lists.services import create_list, set_customer_lists
 from mycustomers.action_forms import AssignForm, ComposeForm, SelectionForm
 from mycustomers.models import Customer
+from mycustomers.once import AlreadyDone
 from mycustomers.services import (
     ActionError,
     block_customers,
@@ -135,7 +136,7 @@ class SendMailView(SelectionActionView):
     def post(self, request, *args, **kwargs):
         try:
             return super().post(request, *args, **kwargs)
-        except AlreadySent:
+        except AlreadyDone:
             messages.info(request, "This mail was sent already: the form was submitted twice.")
             return redirect(self.selection.cleaned_data["next"])
 

@@ -19,6 +19,7 @@ from contacts.notes import add_note, delete_note, edit_note, with_edited
 from contacts.offers import send_offer
 from mycustomers.forms import CustomerListsForm, FollowUpForm, NicknameForm
 from mycustomers.models import CustomerStatus, FollowUpStatus
+from mycustomers.once import AlreadyDone
 from mycustomers.services import (
     ActionError,
     ListsChange,
@@ -50,6 +51,9 @@ class CustomerFormView(CustomerPageMixin, SingleObjectMixin, FormView):
         except ActionError as error:
             form.add_error(None, str(error))
             return self.form_invalid(form)
+        except AlreadyDone:
+            messages.info(self.request, "This was done already: the form was submitted twice.")
+            return redirect(self.get_success_url())
         if message:
             messages.success(self.request, message)
         return redirect(self.get_success_url())
@@ -199,6 +203,7 @@ class SendOfferView(CustomerFormView):
             value=form.cleaned_data["value"],
             expires_at=form.expires_at,
             message=form.cleaned_data["message"],
+            token=form.cleaned_data["token"],
         )
         return f"Offer of ${offer.value:,.2f} sent."
 

@@ -8,12 +8,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from contacts.mail import AlreadySent, send_mail
+from contacts.mail import send_mail
 from contacts.models import Activity, ActivityVerb, ContactEvent, Mail, MailDelivery
 from contacts.reconcile import find_drift
 from contacts.services import NewEvent, record_events
 from contacts.types import ContactType
 from mycustomers.models import Customer
+from mycustomers.once import AlreadyDone
 from mycustomers.services import block_customers, delete_customers
 from tests.factories import add_event, make_customer
 
@@ -125,7 +126,7 @@ def test_the_same_form_token_sends_once(owner, colleague):
     make_customer(colleague, "alice")
     token = uuid4()
     send_mail(performer=owner, customers=named(owner, "alice"), subject="A", body="x", token=token)
-    with pytest.raises(AlreadySent):
+    with pytest.raises(AlreadyDone):
         send_mail(
             performer=owner, customers=named(owner, "alice"), subject="A", body="x", token=token
         )

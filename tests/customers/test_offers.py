@@ -3,6 +3,7 @@ insights, the history's Offers section and the activity; never to blocked or del
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -164,3 +165,17 @@ def test_the_service_refuses_another_performers_customer(owner, colleague):
     with pytest.raises(ActionError):
         send_offer(performer=owner, customer=theirs, value=Decimal("1"))
     assert not Offer.objects.exists()
+
+
+def test_the_offer_form_submitted_twice_sends_once(owner_client, alice):
+    page = owner_client.get(offer_url(alice)).content.decode()
+    token = re.search(r'name="token" value="([0-9a-f-]{36})"', page)[1]
+    form = {"value": "7.50", "message": "Thanks", "token": token}
+    owner_client.post(offer_url(alice), form)
+    again = owner_client.post(offer_url(alice), form, follow=True)
+    assert "This was done already: the form was submitted twice." in again.content.decode()
+    assert Offer.objects.count() == 1
+    assert Activity.objects.filter(verb=ActivityVerb.OFFER_SENT).count() == 1
+    # A new form (a new token) sends another offer.
+    fresh = owner_client.get(offer_url(alice)).content.decode()
+    assert token not in fresh
