@@ -203,8 +203,12 @@ class Bench:
         for name, params in filters.items():
             self.page(client, "filter", name, f"{base}?{params}")
         # The same pages as the first request after a write sees them: nothing cached.
-        last = max(1, -(-total // 20))
-        cold = {"sort=customer page=1": "", f"last page ({last:,})": f"page={last}", **filters}
+        last_page = max(1, -(-total // 20))
+        cold = {
+            "sort=customer page=1": "",
+            f"last page ({last_page:,})": f"page={last_page}",
+            **filters,
+        }
         for name, params in cold.items():
             self.page(client, "uncached", name, f"{base}?{params}", cold=True)
 
