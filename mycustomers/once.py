@@ -23,9 +23,15 @@ def token_field() -> forms.UUIDField:
 
 
 def create_once(model: type[models.Model], **fields) -> models.Model:
-    """``model.objects.create(**fields)``; ``AlreadyDone`` if its (performer, token) exists."""
+    """``model.objects.create(**fields)``; ``AlreadyDone`` if its (performer, token) exists.
+
+    The model's unique constraint on the token is named ``<model>_unique_token``; any other
+    integrity error is raised as it is."""
     try:
         with transaction.atomic():
             return model.objects.create(**fields)
     except IntegrityError as error:
+        diag = getattr(error.__cause__, "diag", None)
+        if getattr(diag, "constraint_name", None) != f"{model._meta.model_name}_unique_token":
+            raise
         raise AlreadyDone from error

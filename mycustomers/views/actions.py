@@ -52,6 +52,8 @@ class SelectionActionView(LoginRequiredMixin, View):
     form_class = None  # the action's own fields, if any
     danger = False
     message_tags = ""
+    # What a form sent twice is told (its one-time token was used: mycustomers.once).
+    already_done = "This was done already: the form was submitted twice."
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -79,6 +81,9 @@ class SelectionActionView(LoginRequiredMixin, View):
             messages.error(
                 request, "That could not be done right now; nothing was changed. Please try again."
             )
+            return redirect(self.selection.cleaned_data["next"])
+        except AlreadyDone:
+            messages.info(request, self.already_done)
             return redirect(self.selection.cleaned_data["next"])
         except ActionError as error:
             if form is None:
@@ -129,16 +134,10 @@ class SendMailView(SelectionActionView):
     title = "Send Mail"
     verb = "Send Mail"
     form_class = ComposeForm
+    already_done = "This mail was sent already: the form was submitted twice."
 
     def extra_context(self) -> dict:
         return {"blocked": self.selection.customers.blocked().count()}
-
-    def post(self, request, *args, **kwargs):
-        try:
-            return super().post(request, *args, **kwargs)
-        except AlreadyDone:
-            messages.info(request, "This mail was sent already: the form was submitted twice.")
-            return redirect(self.selection.cleaned_data["next"])
 
     def apply(self, form) -> str:
         result = send_mail(

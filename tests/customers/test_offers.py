@@ -6,14 +6,17 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
+from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
 from contacts.models import Activity, ActivityVerb, Offer
 from contacts.offers import send_offer
 from mycustomers.models import Customer, CustomerStatus
+from mycustomers.once import AlreadyDone, create_once
 from mycustomers.services import ActionError
 from tests.factories import make_customer
 
@@ -179,3 +182,13 @@ def test_the_offer_form_submitted_twice_sends_once(owner_client, alice):
     # A new form (a new token) sends another offer.
     fresh = owner_client.get(offer_url(alice)).content.decode()
     assert token not in fresh
+
+
+def test_only_a_used_token_counts_as_done_already(owner, alice):
+    # Another constraint (the value must be positive) is an error of its own, not a repeat.
+    with pytest.raises(IntegrityError):
+        create_once(Offer, performer=owner, customer=alice, value=Decimal("0"), token=uuid4())
+    token = uuid4()
+    create_once(Offer, performer=owner, customer=alice, value=Decimal("1"), token=token)
+    with pytest.raises(AlreadyDone):
+        create_once(Offer, performer=owner, customer=alice, value=Decimal("1"), token=token)
