@@ -24,9 +24,13 @@ endif
 db-stop:
 	@$(PY) -m mycustomers.pgcluster stop
 
+# The web server, and beside it the worker that runs large mass actions in the background.
 run: db
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py resume_mass_actions
+	@$(PY) manage.py db_worker --no-reload --interval 0.5 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: db

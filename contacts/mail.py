@@ -13,9 +13,9 @@ from django.utils import timezone
 from contacts.activity import log_activity
 from contacts.models import ActivityVerb, Mail, MailDelivery
 from contacts.services import record_mail_sent
-from mycustomers.models import CustomerStatus
+from mycustomers.models import Customer, CustomerStatus
 from mycustomers.once import create_once
-from mycustomers.selection import selected
+from mycustomers.selection import Selection, selected
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,6 @@ def send_mail(
     ``token`` (the compose form's, ``mycustomers.once``) makes a repeat of the same submission
     raise ``AlreadyDone`` instead of mailing everyone again."""
     customers = customers.filter(performer=performer)
-    table = customers.model._meta.db_table
     with transaction.atomic(), selected(customers, performer=performer) as selection:
         statuses = customers.model.objects.filter(pk__in=selection.ids()).aggregate(
             active=Count("pk", filter=Q(status=CustomerStatus.ACTIVE)),
@@ -44,20 +43,39 @@ def send_mail(
         skipped = statuses["blocked"]
         if not statuses["active"]:
             return MailResult(mail=None, sent=0, skipped_blocked=skipped)
-        mail = create_once(Mail, performer=performer, subject=subject, body=body, token=token)
-        sent = record_mail_sent(
-            performer=performer,
-            customers_sql=f"SELECT id FROM {table} WHERE id IN ({selection.sql}) "
-            f"AND status = '{CustomerStatus.ACTIVE}'",
-            mail_id=mail.pk,
-            occurred_at=timezone.now(),
-            summary=f"Mail: {subject}"[:500],
-        )
-        log_activity(
-            performer=performer,
-            customer_ids_sql=f"SELECT customer_id AS id FROM {MailDelivery._meta.db_table} "
-            f"WHERE mail_id = {int(mail.pk)}",
-            verb=ActivityVerb.MAIL_SENT,
-            detail=subject,
-        )
+        mail = create_mail(performer=performer, subject=subject, body=body, token=token)
+        sent = _deliver(performer, mail, selection)
         return MailResult(mail=mail, sent=sent, skipped_blocked=skipped)
+
+
+def create_mail(*, performer, subject: str, body: str, token: UUID | None = None) -> Mail:
+    """The mail itself, before any delivery; ``AlreadyDone`` if ``token`` was used."""
+    return create_once(Mail, performer=performer, subject=subject, body=body, token=token)
+
+
+def deliver_mail(*, performer, mail: Mail, customers: QuerySet) -> int:
+    """Deliver ``mail`` to the active ones of ``customers`` (a background mass action does
+    this chunk by chunk). Returns how many it was delivered to."""
+    customers = customers.filter(performer=performer)
+    with transaction.atomic(), selected(customers, performer=performer) as selection:
+        return _deliver(performer, mail, selection)
+
+
+def _deliver(performer, mail: Mail, selection: Selection) -> int:
+    table = Customer._meta.db_table
+    sent = record_mail_sent(
+        performer=performer,
+        customers_sql=f"SELECT id FROM {table} WHERE id IN ({selection.sql}) "
+        f"AND status = '{CustomerStatus.ACTIVE}'",
+        mail_id=mail.pk,
+        occurred_at=timezone.now(),
+        summary=f"Mail: {mail.subject}"[:500],
+    )
+    log_activity(
+        performer=performer,
+        customer_ids_sql=f"SELECT customer_id AS id FROM {MailDelivery._meta.db_table} "
+        f"WHERE mail_id = {int(mail.pk)} AND customer_id IN ({selection.sql})",
+        verb=ActivityVerb.MAIL_SENT,
+        detail=mail.subject,
+    )
+    return sent

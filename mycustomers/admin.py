@@ -18,7 +18,7 @@ from django.utils.html import format_html
 
 from contacts.models import ContactEvent
 from mycustomers import services
-from mycustomers.models import COUNTER_FIELDS, Customer, Member, Performer
+from mycustomers.models import COUNTER_FIELDS, Customer, MassAction, Member, Performer
 
 # Rows on one changelist page of the tables that grow to millions of rows.
 BIG_TABLE_PAGE = 50
@@ -266,3 +266,19 @@ class CustomerAdmin(BigTableAdmin):
     @admin.action(description="Restore selected deleted customers")
     def restore(self, request, queryset):
         self._per_performer(request, queryset, services.restore_customers, "Restored")
+
+
+@admin.register(MassAction)
+class MassActionAdmin(ReadOnlyMixin, BigTableAdmin):
+    """Large mass actions and their progress (mycustomers.mass_actions); the customer ids
+    (up to one per customer) are not shown."""
+
+    list_display = ("pk", "performer", "kind", "state", "processed", "total", "created_at")
+    list_filter = ("state", "kind")
+    search_fields = ("=performer__username",)
+    list_select_related = ("performer",)
+    exclude = ("customer_ids",)
+    raw_id_fields = ("performer", "mail")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("customer_ids")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mycustomers.views import actions, detail, edits, lookup, main
+from mycustomers.views import actions, background, detail, edits, lookup, main
 
 app_name = "customers"
 
@@ -34,4 +34,16 @@ urlpatterns += [
     path("actions/assign/", actions.AssignView.as_view(), name="assign"),
     path("actions/undo-delete/", actions.UndoDeleteView.as_view(), name="undo_delete"),
     path("deleted/", actions.DeletedCustomersView.as_view(), name="deleted"),
+    # Large mass actions run in the background (mycustomers.mass_actions).
+    path("background/", background.BackgroundActionsView.as_view(), name="background"),
+    path(
+        "background/<int:pk>/stop/",
+        background.BackgroundActionChangeView.as_view(change="stop"),
+        name="stop_background",
+    ),
+    path(
+        "background/<int:pk>/dismiss/",
+        background.BackgroundActionChangeView.as_view(change="dismiss"),
+        name="dismiss_background",
+    ),
 ]

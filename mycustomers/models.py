@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Coalesce, Collate, Left, Upper
@@ -457,3 +458,77 @@ class Customer(models.Model):
         if self.list_names:
             return self.list_names
         return "New Customers" if self.is_new else "Unassigned"
+
+
+class MassActionQuerySet(models.QuerySet):
+    def for_performer(self, performer) -> MassActionQuerySet:
+        return self.filter(performer=performer)
+
+    def to_show(self) -> MassActionQuerySet:
+        """What the main view reports: actions still running, and finished ones until the
+        performer dismisses them."""
+        return (
+            self.filter(dismissed=False)
+            .select_related("mail")
+            .defer("customer_ids")
+            .order_by("created_at", "pk")
+        )
+
+
+class MassAction(models.Model):
+    """A mass action over more customers than one request should change (SPEC §4): the
+    selection's ids are taken when the performer confirms, then applied by a background task
+    in chunks, one transaction each (mycustomers.mass_actions)."""
+
+    class Kind(models.TextChoices):
+        SEND_MAIL = "send_mail", "Send Mail"
+        BLOCK = "block", "Block"
+        UNBLOCK = "unblock", "Unblock"
+        DELETE = "delete", "Delete"
+        RESTORE = "restore", "Restore"
+        ASSIGN = "assign", "Assign to List"
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    performer = models.ForeignKey(Performer, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    # The selection when it was confirmed, ascending; each chunk re-checks who is eligible.
+    customer_ids = ArrayField(models.BigIntegerField(), default=list)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    # What the action needs besides the customers: the mail, the lists, the delete's time.
+    mail = models.ForeignKey("contacts.Mail", null=True, blank=True, on_delete=models.PROTECT)
+    list_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    dismissed = models.BooleanField(default=False)
+
+    objects = MassActionQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["performer", "created_at"],
+                name="massaction_to_show_idx",
+                condition=models.Q(dismissed=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} × {self.total:,} ({self.get_state_display()})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.state == self.State.RUNNING
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed / self.total) if self.total else 100

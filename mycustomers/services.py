@@ -77,11 +77,15 @@ def unblock_customers(*, performer, customers: QuerySet) -> int:
     )  # fmt: skip
 
 
-def delete_customers(*, performer, customers: QuerySet) -> Deletion:
+def delete_customers(
+    *, performer, customers: QuerySet, deleted_at: datetime | None = None
+) -> Deletion:
     """Soft delete (A5): events, notes, feedback and list memberships stay, so Undo and
-    restore bring everything back. Deleting a blocked customer unblocks them."""
-    # One timestamp for the whole delete: it is what Undo restores by.
-    deleted_at = timezone.now()
+    restore bring everything back. Deleting a blocked customer unblocks them.
+
+    One timestamp for the whole delete (``deleted_at``, given by a delete done in several
+    transactions): it is what Undo restores by."""
+    deleted_at = deleted_at or timezone.now()
     count = _change_status(
         performer, customers, ~Q(status=CustomerStatus.DELETED), ActivityVerb.DELETED,
         status=CustomerStatus.DELETED, status_changed_at=deleted_at,

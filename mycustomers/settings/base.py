@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "mycustomers",
     "contacts",
     "lists",
@@ -155,7 +157,15 @@ MYCUSTOMERS = {
     "RECONTACT_ALERT_DAYS": 30,
     "DELETED_RETENTION_DAYS": 30,
     "HISTORY_MONTHS": 16,
+    # A mass action over more customers than this runs in the background, this many
+    # customers per transaction (mycustomers.mass_actions): the request answers at once.
+    "BACKGROUND_ACTION_MIN": 5_000,
+    "BACKGROUND_CHUNK": 5_000,
 }
+
+# Background work (large mass actions) is queued in the database and run by
+# `manage.py db_worker` (django-tasks-db); `make run` starts one beside the web server.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 LOGGING = {
     "version": 1,

@@ -21,10 +21,12 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import ListView
 
-from contacts.mail import send_mail
+from contacts.mail import create_mail, send_mail
 from lists.services import create_list, set_customer_lists
+from mycustomers import mass_actions
 from mycustomers.action_forms import AssignForm, ComposeForm, SelectionForm
-from mycustomers.models import Customer
+from mycustomers.mass_actions import runs_in_background
+from mycustomers.models import Customer, MassAction
 from mycustomers.once import AlreadyDone
 from mycustomers.services import (
     ActionError,
@@ -36,6 +38,7 @@ from mycustomers.services import (
 )
 
 UNDO_SESSION_KEY = "undo_deletion"
+NOBODY_TO_MAIL = "Nobody to send to: blocked customers cannot be mailed."
 logger = logging.getLogger(__name__)
 
 
@@ -52,6 +55,7 @@ class SelectionActionView(LoginRequiredMixin, View):
     form_class = None  # the action's own fields, if any
     danger = False
     message_tags = ""
+    kind = ""  # MassAction.Kind: over BACKGROUND_ACTION_MIN customers, run in the background
     # What a form sent twice is told (its one-time token was used: mycustomers.once).
     already_done = "This was done already: the form was submitted twice."
 
@@ -74,7 +78,10 @@ class SelectionActionView(LoginRequiredMixin, View):
         if form is not None and not form.is_valid():
             return self.render(form, status=400)
         try:
-            message = self.apply(form)
+            if self.kind and runs_in_background(self.selection.customers.count()):
+                message = self.start_in_background(form)
+            else:
+                message = self.apply(form)
         except DatabaseError:
             # The action's transaction rolled back as a whole: say so rather than a 500.
             logger.exception("%s failed", type(self).__name__)
@@ -99,6 +106,28 @@ class SelectionActionView(LoginRequiredMixin, View):
 
     def apply(self, form) -> str:
         raise NotImplementedError
+
+    def start_in_background(self, form) -> str:
+        """A selection too large for one request: queue it (mycustomers.mass_actions)."""
+        with transaction.atomic():
+            action = mass_actions.start(
+                performer=self.request.user,
+                kind=self.kind,
+                customers=self.selection.customers,
+                **self.background_params(form),
+            )
+        self.started(action)
+        return (
+            f"{action.get_kind_display()}: {customers(action.total)}, in the background. "
+            "Its progress shows above the table; you can go on working meanwhile."
+        )
+
+    def background_params(self, form) -> dict:
+        """What the background action needs besides the customers (``MassAction`` fields)."""
+        return {}
+
+    def started(self, action: MassAction) -> None:
+        """Called once a background action is queued."""
 
     def render(self, form, status: int = 200):
         count = self.selection.customers.count()
@@ -139,6 +168,19 @@ class SendMailView(SelectionActionView):
     def extra_context(self) -> dict:
         return {"blocked": self.selection.customers.blocked().count()}
 
+    kind = MassAction.Kind.SEND_MAIL
+
+    def background_params(self, form) -> dict:
+        if not self.selection.customers.visible().exists():
+            raise ActionError(NOBODY_TO_MAIL)
+        mail = create_mail(
+            performer=self.request.user,
+            subject=form.cleaned_data["subject"],
+            body=form.cleaned_data["body"],
+            token=form.cleaned_data["token"],
+        )
+        return {"mail": mail}
+
     def apply(self, form) -> str:
         result = send_mail(
             performer=self.request.user,
@@ -148,7 +190,7 @@ class SendMailView(SelectionActionView):
             token=form.cleaned_data["token"],
         )
         if not result.sent:
-            raise ActionError("Nobody to send to: blocked customers cannot be mailed.")
+            raise ActionError(NOBODY_TO_MAIL)
         message = f"Mail sent to {customers(result.sent)}."
         if result.skipped_blocked:
             message += f" Skipped {customers(result.skipped_blocked)} who are blocked."
@@ -160,6 +202,8 @@ class BlockView(SelectionActionView):
     verb = "Block"
     danger = True
 
+    kind = MassAction.Kind.BLOCK
+
     def apply(self, form) -> str:
         count = block_customers(performer=self.request.user, customers=self.selection.customers)
         return f"Blocked {customers(count)}."
@@ -168,6 +212,8 @@ class BlockView(SelectionActionView):
 class UnblockView(SelectionActionView):
     title = "Unblock customers"
     verb = "Unblock"
+
+    kind = MassAction.Kind.UNBLOCK
 
     def apply(self, form) -> str:
         count = unblock_customers(performer=self.request.user, customers=self.selection.customers)
@@ -179,20 +225,30 @@ class DeleteView(SelectionActionView):
     verb = "Delete"
     danger = True
     message_tags = "undo"  # base.html shows an Undo button beside the message
+    kind = MassAction.Kind.DELETE
 
     def apply(self, form) -> str:
         deletion = delete_customers(performer=self.request.user, customers=self.selection.customers)
         if deletion.deleted_at:
-            self.request.session[UNDO_SESSION_KEY] = {
-                "at": deletion.deleted_at.isoformat(),
-                "next": self.selection.cleaned_data["next"],
-            }
+            self.remember_for_undo(deletion.deleted_at)
         return f"Deleted {customers(deletion.count)}."
+
+    def started(self, action: MassAction) -> None:
+        self.remember_for_undo(action.deleted_at, action=action)
+
+    def remember_for_undo(self, deleted_at: datetime, action: MassAction | None = None) -> None:
+        self.request.session[UNDO_SESSION_KEY] = {
+            "at": deleted_at.isoformat(),
+            "next": self.selection.cleaned_data["next"],
+            "action": action.pk if action else None,
+        }
 
 
 class RestoreView(SelectionActionView):
     title = "Restore customers"
     verb = "Restore"
+
+    kind = MassAction.Kind.RESTORE
 
     def apply(self, form) -> str:
         count = restore_customers(performer=self.request.user, customers=self.selection.customers)
@@ -207,13 +263,22 @@ class AssignView(SelectionActionView):
     def make_form(self, data):
         return AssignForm(data, performer=self.request.user)
 
-    def apply(self, form) -> str:
+    kind = MassAction.Kind.ASSIGN
+
+    def chosen_lists(self, form) -> list:
+        """The lists ticked, and the new one if named (created here: call in a transaction)."""
         lists = list(form.cleaned_data["lists"])
+        if form.cleaned_data["new_list"]:
+            name = form.cleaned_data["new_list"]
+            lists.append(create_list(performer=self.request.user, name=name))
+        return lists
+
+    def background_params(self, form) -> dict:
+        return {"list_ids": [lst.pk for lst in self.chosen_lists(form)]}
+
+    def apply(self, form) -> str:
         with transaction.atomic():
-            if form.cleaned_data["new_list"]:
-                lists.append(
-                    create_list(performer=self.request.user, name=form.cleaned_data["new_list"])
-                )
+            lists = self.chosen_lists(form)
             count = set_customer_lists(
                 performer=self.request.user, customers=self.selection.customers, lists=lists
             )
@@ -233,8 +298,22 @@ class UndoDeleteView(LoginRequiredMixin, View):
         if not undo:
             messages.error(request, "There is nothing to undo.")
             return redirect("customers:list")
-        count = undo_deletion(performer=request.user, deleted_at=datetime.fromisoformat(undo["at"]))
-        messages.success(request, f"Undone: restored {customers(count)}.")
+        deleted_at = datetime.fromisoformat(undo["at"])
+        if undo.get("action"):  # a delete in the background: stop it first
+            running = MassAction.objects.for_performer(request.user).filter(pk=undo["action"])
+            for action in running:
+                mass_actions.cancel(action)
+        deleted = Customer.objects.for_performer(request.user).deleted()
+        deleted = deleted.filter(status_changed_at=deleted_at)
+        count = deleted.count()
+        if mass_actions.runs_in_background(count):
+            mass_actions.start(
+                performer=request.user, kind=MassAction.Kind.RESTORE, customers=deleted
+            )
+            messages.success(request, f"Undoing: restoring {customers(count)} in the background.")
+        else:
+            count = undo_deletion(performer=request.user, deleted_at=deleted_at)
+            messages.success(request, f"Undone: restored {customers(count)}.")
         return HttpResponseRedirect(undo["next"])
 
 

@@ -32,6 +32,7 @@ from mycustomers.tables import (
     CustomerTable,
     customer_cell,
 )
+from mycustomers.views.background import background_context
 from mycustomers.views.mixins import PerformerCustomersMixin
 
 PER_PAGE_CHOICES = (10, 20, 30, 40, 50)
@@ -190,6 +191,7 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
             range_text=f"{first_row:,}–{min(first_row + state.per_page - 1, count):,} of {count:,}",
             page_links=self._page_links(page),
             export_url=reverse("customers:export") + state.url(page=1, per_page=DEFAULT_PER_PAGE),
+            **background_context(self.request.user),
         )
         return context
 

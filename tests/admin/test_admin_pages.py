@@ -24,7 +24,7 @@ from contacts.services import NewEvent, record_events
 from contacts.types import ContactType
 from lists import services as list_services
 from lists.models import CustomerList, Membership
-from mycustomers.models import Customer, CustomerStatus, Member, Performer
+from mycustomers.models import Customer, CustomerStatus, MassAction, Member, Performer
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +55,9 @@ def world(owner, colleague):
     Offer.objects.create(performer=owner, customer=alice, value=Decimal("10"))
     Feedback.objects.create(performer=owner, customer=alice, rating=5, comment="Lovely")
     Note.objects.create(performer=owner, customer=alice, body="Prefers evenings")
+    MassAction.objects.create(
+        performer=owner, kind=MassAction.Kind.BLOCK, customer_ids=[alice.pk], total=1
+    )
     return alice
 
 

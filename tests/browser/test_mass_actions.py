@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from mycustomers.models import Customer
+from mycustomers import mass_actions
+from mycustomers.models import Customer, MassAction
 from tests.browser.a11y import assert_accessible
 from tests.factories import make_customer
 
@@ -97,3 +98,38 @@ def test_an_action_page_submits_once_while_the_server_works(
     working.click(force=True)  # aria-disabled: Playwright would wait for it to be enabled
     page.get_by_label("Subject").press("Enter")
     assert page.evaluate("window.submissions") == [True, False, False]
+
+
+def test_a_large_action_shows_its_progress_without_a_reload(
+    logged_in_page: Page, live_server, fifteen, owner, settings
+):
+    # Over 10 customers runs in the background, 5 at a time; the test is the worker.
+    settings.MYCUSTOMERS = {
+        **settings.MYCUSTOMERS,
+        "BACKGROUND_ACTION_MIN": 10,
+        "BACKGROUND_CHUNK": 5,
+    }
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    page = logged_in_page
+    page.goto(f"{live_server.url}/customers/?sort=customer&per_page=10")
+    page.get_by_label("Select every customer on this page").check()
+    page.get_by_label("Select all 15 customers in this view").check()
+    page.get_by_role("button", name="Block").first.click()
+    page.get_by_role("button", name="Block 15 customers").click()
+    expect(page.get_by_role("status")).to_contain_text("Block: 15 customers, in the background.")
+    progress = page.locator("#background-actions")
+    expect(progress).to_contain_text("Blocking 15 customers: 0 done so far.")
+    assert_accessible(page)
+
+    action = MassAction.objects.get(performer=owner)
+    mass_actions.apply_next_chunk(action.pk)
+    expect(progress).to_contain_text("5 done so far.")  # htmx polls every 2 s
+    expect(progress.get_by_role("progressbar")).to_have_attribute("value", "5")
+    mass_actions.run_mass_action.call(action.pk)
+    expect(progress).to_contain_text("Blocked 15 customers.")
+    assert Customer.objects.blocked().count() == 15
+
+    progress.get_by_role("button", name="Dismiss").click()
+    expect(progress).not_to_contain_text("Blocked 15 customers.")
+    page.reload()
+    expect(page.locator("#background-actions")).to_be_empty()

@@ -11,7 +11,14 @@ from mycustomers.bench import SORT_KEYS, percentile
 pytestmark = pytest.mark.django_db
 
 
-def test_bench_measures_every_part_on_a_tiny_data_set_and_writes_json(tmp_path):
+def test_bench_measures_every_part_on_a_tiny_data_set_and_writes_json(tmp_path, settings):
+    # Its mass actions run in the background (queued, then applied chunk by chunk).
+    settings.MYCUSTOMERS = {
+        **settings.MYCUSTOMERS,
+        "BACKGROUND_ACTION_MIN": 10,
+        "BACKGROUND_CHUNK": 25,
+    }
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     out = tmp_path / "bench.json"
     call_command(
         "bench", customers=60, events=300, performers=1, repeat=2, import_rows=200,
@@ -32,6 +39,13 @@ def test_bench_measures_every_part_on_a_tiny_data_set_and_writes_json(tmp_path):
     assert (
         next(r for r in results["results"] if r["name"] == "batches of 1000")["extra"]["drift"] == 0
     )
+    background = {r["name"]: r["extra"] for r in results["results"] if "background" in r["name"]}
+    assert set(background) == {
+        f"{name} all: background, per transaction"
+        for name in ("block", "delete", "assign", "send_mail")
+    }
+    for extra in background.values():  # ~60 visible customers, 25 per transaction
+        assert extra["chunks"] == 3 and 40 <= extra["changed"] <= 60
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,180 @@
+"""Mass actions over many customers, in the background (SPEC §4, issue 8).
+
+Changing 100,000 customers takes from ~3 s (block) to ~15 s (send mail) on two cores: every
+changed row rewrites its ~20 index entries. Rather than hold the request (and the performer's
+write lock, which event recording waits for) that long, a selection larger than
+``BACKGROUND_ACTION_MIN`` is taken as a list of ids when the performer confirms, and a task
+(django-tasks, run by ``manage.py db_worker``) applies the same service as the small case to
+``BACKGROUND_CHUNK`` customers at a time, one transaction each. The chunk's progress is saved
+in that transaction, so a chunk is applied exactly once even if the worker stops and the
+action is resumed (``manage.py resume_mass_actions``); each chunk re-checks who is eligible
+(already blocked, deleted meanwhile, ...), as the one-transaction action would.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import transaction
+from django.db.models import Func, IntegerField, QuerySet
+from django.utils import timezone
+from django.utils.translation import ngettext
+from django_tasks import task
+
+from contacts.mail import deliver_mail
+from lists.models import CustomerList
+from lists.services import set_customer_lists
+from mycustomers.models import Customer, MassAction
+from mycustomers.services import (
+    ActionError,
+    block_customers,
+    delete_customers,
+    restore_customers,
+    unblock_customers,
+)
+
+logger = logging.getLogger(__name__)
+Kind = MassAction.Kind
+
+
+def runs_in_background(count: int) -> bool:
+    return count > settings.MYCUSTOMERS["BACKGROUND_ACTION_MIN"]
+
+
+def start(*, performer, kind: str, customers: QuerySet, **params) -> MassAction:
+    """Take the ids of ``customers`` (the performer's) and queue the task that applies
+    ``kind`` to them; ``params``: ``mail``, ``list_ids`` or ``deleted_at``, as the kind needs.
+    The task starts once the caller's transaction commits."""
+    ids = customers.filter(performer=performer).order_by("pk").values("pk")
+    if kind == Kind.DELETE and not params.get("deleted_at"):
+        params["deleted_at"] = timezone.now()  # one time for every chunk: Undo restores by it
+    with transaction.atomic():
+        action = MassAction.objects.create(performer=performer, kind=kind, **params)
+        MassAction.objects.filter(pk=action.pk).update(customer_ids=ArraySubquery(ids))
+        MassAction.objects.filter(pk=action.pk).update(
+            total=Func("customer_ids", function="cardinality", output_field=IntegerField())
+        )
+        action.refresh_from_db(fields=["total"])
+        run_mass_action.enqueue(action.pk)
+    return action
+
+
+def resume_unfinished() -> int:
+    """Queue again every action still running (after a worker stopped mid-way). Harmless if
+    one is in fact still running: chunks are taken one at a time under a lock."""
+    running = list(
+        MassAction.objects.filter(state=MassAction.State.RUNNING).values_list("pk", flat=True)
+    )
+    for pk in running:
+        run_mass_action.enqueue(pk)
+    return len(running)
+
+
+def cancel(action: MassAction) -> None:
+    """Stop after the chunk in progress; what was done stays done."""
+    with transaction.atomic():
+        MassAction.objects.select_for_update().filter(
+            pk=action.pk, state=MassAction.State.RUNNING
+        ).update(state=MassAction.State.CANCELLED, finished_at=timezone.now())
+
+
+@task()
+def run_mass_action(action_id: int) -> None:
+    while apply_next_chunk(action_id):
+        pass
+
+
+def apply_next_chunk(action_id: int) -> bool:
+    """Apply the action to its next chunk of customers; returns whether any are left.
+
+    An error rolls the chunk back and ends the action as failed, with the reason."""
+    try:
+        with transaction.atomic():
+            action = (
+                MassAction.objects.select_for_update(of=("self",))
+                .select_related("performer", "mail")
+                .defer("customer_ids")
+                .get(pk=action_id)
+            )
+            if action.state != MassAction.State.RUNNING:
+                return False
+            end = min(action.processed + settings.MYCUSTOMERS["BACKGROUND_CHUNK"], action.total)
+            # customer_ids[processed:end] (Django's array slice transform), not the whole array.
+            ids = (
+                MassAction.objects.filter(pk=action_id)
+                .values_list(f"customer_ids__{action.processed}_{end}", flat=True)
+                .get()
+            ) or []
+            customers = Customer.objects.filter(performer=action.performer, pk__in=ids)
+            action.changed += APPLY[action.kind](action, customers)
+            action.processed = end
+            if end >= action.total:
+                action.state = MassAction.State.DONE
+                action.finished_at = timezone.now()
+            action.save(update_fields=["processed", "changed", "state", "finished_at"])
+            return action.is_running
+    except Exception as error:
+        logger.exception("Mass action %s failed", action_id)
+        MassAction.objects.filter(pk=action_id, state=MassAction.State.RUNNING).update(
+            state=MassAction.State.FAILED, finished_at=timezone.now(), error=str(error)[:500]
+        )
+        raise
+
+
+def _assign(action: MassAction, customers: QuerySet) -> int:
+    lists = list(
+        CustomerList.objects.for_performer(action.performer).filter(pk__in=action.list_ids)
+    )
+    if len(lists) != len(set(action.list_ids)):
+        # Assigning the rest to fewer lists would take them out of the deleted one's siblings.
+        raise ActionError("one of its lists was deleted meanwhile")
+    return set_customer_lists(performer=action.performer, customers=customers, lists=lists)
+
+
+APPLY: dict[str, Callable[[MassAction, QuerySet], int]] = {
+    Kind.SEND_MAIL: lambda a, c: deliver_mail(performer=a.performer, mail=a.mail, customers=c),
+    Kind.BLOCK: lambda a, c: block_customers(performer=a.performer, customers=c),
+    Kind.UNBLOCK: lambda a, c: unblock_customers(performer=a.performer, customers=c),
+    Kind.DELETE: lambda a, c: (
+        delete_customers(performer=a.performer, customers=c, deleted_at=a.deleted_at).count
+    ),
+    Kind.RESTORE: lambda a, c: restore_customers(performer=a.performer, customers=c),
+    Kind.ASSIGN: _assign,
+}
+
+
+def _customers(count: int) -> str:
+    return ngettext("%(n)s customer", "%(n)s customers", count) % {"n": f"{count:,}"}
+
+
+def describe(action: MassAction) -> str:
+    """What the progress banner says of an action."""
+    if action.state == MassAction.State.RUNNING:
+        doing = {
+            Kind.SEND_MAIL: f"Sending “{action.mail.subject}” to" if action.mail else "Mailing",
+            Kind.BLOCK: "Blocking",
+            Kind.UNBLOCK: "Unblocking",
+            Kind.DELETE: "Deleting",
+            Kind.RESTORE: "Restoring",
+            Kind.ASSIGN: "Assigning",
+        }[action.kind]
+        return f"{doing} {_customers(action.total)}: {action.processed:,} done so far."
+    done = {
+        Kind.SEND_MAIL: f"“{action.mail.subject}” sent to" if action.mail else "Mail sent to",
+        Kind.BLOCK: "Blocked",
+        Kind.UNBLOCK: "Unblocked",
+        Kind.DELETE: "Deleted",
+        Kind.RESTORE: "Restored",
+        Kind.ASSIGN: "Assigned",
+    }[action.kind]
+    summary = f"{done} {_customers(action.changed)}"
+    if action.state == MassAction.State.DONE:
+        return f"{summary}."
+    stopped = f"after {action.processed:,} of {action.total:,}"
+    if action.state == MassAction.State.CANCELLED:
+        return f"Stopped {stopped}: {summary}."
+    reason = action.error or "unknown error"
+    return f"Failed {stopped} ({reason}): {summary}; the rest is unchanged."

@@ -1,0 +1,315 @@
+"""Large mass actions run in the background, in chunks (mycustomers.mass_actions)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from contacts.models import ContactEvent, Mail, MailDelivery
+from contacts.types import ContactType
+from lists.models import CustomerList, Membership
+from mycustomers import mass_actions
+from mycustomers.models import Customer, CustomerStatus, MassAction
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+NAMES = ("Anna", "Bob", "Cleo", "Dan", "Eve")
+QUEUE_ONLY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(settings):
+    """Over 2 customers runs in the background, 2 customers per transaction."""
+    settings.MYCUSTOMERS = {
+        **settings.MYCUSTOMERS,
+        "BACKGROUND_ACTION_MIN": 2,
+        "BACKGROUND_CHUNK": 2,
+    }
+
+
+@pytest.fixture
+def queue_only(settings):
+    """Tasks are queued, not run: the test applies the chunks itself."""
+    settings.TASKS = QUEUE_ONLY
+
+
+@pytest.fixture
+def people(owner):
+    return [make_customer(owner, name) for name in NAMES]
+
+
+def statuses(owner):
+    customers = Customer.objects.for_performer(owner).order_by("member_name")
+    return dict(customers.values_list("member_name", "status"))
+
+
+def start(owner, kind, **params):
+    return mass_actions.start(
+        performer=owner, kind=kind, customers=Customer.objects.for_performer(owner), **params
+    )
+
+
+def banner(response) -> str:
+    page = response.content.decode()
+    match = re.search(r'<div id="background-actions".*?</div>\s*</div>', page, re.S) or re.search(
+        r'<div id="background-actions"[^>]*>\s*</div>', page
+    )
+    assert match, "no background-actions block on the page"
+    return match[0]
+
+
+class TestChunks:
+    def test_an_action_is_applied_a_chunk_per_call_until_done(self, owner, people, queue_only):
+        action = start(owner, MassAction.Kind.BLOCK)
+        assert (action.total, action.processed, action.state) == (5, 0, "running")
+        assert mass_actions.apply_next_chunk(action.pk) is True
+        assert list(statuses(owner).values()) == [
+            "blocked",
+            "blocked",
+            "active",
+            "active",
+            "active",
+        ]
+        assert mass_actions.apply_next_chunk(action.pk) is True
+        assert mass_actions.apply_next_chunk(action.pk) is False
+        action.refresh_from_db()
+        assert (action.processed, action.changed, action.state) == (5, 5, "done")
+        assert action.finished_at is not None
+        assert set(statuses(owner).values()) == {"blocked"}
+
+    def test_a_finished_action_is_never_applied_again(self, owner, people, queue_only):
+        mail = Mail.objects.create(performer=owner, subject="Hi", body="Hello")
+        action = start(owner, MassAction.Kind.SEND_MAIL, mail=mail)
+        while mass_actions.apply_next_chunk(action.pk):
+            pass
+        assert mass_actions.apply_next_chunk(action.pk) is False  # resumed once more
+        assert MailDelivery.objects.filter(mail=mail).count() == 5
+        assert ContactEvent.objects.filter(type=ContactType.MAIL_SENT).count() == 5
+        assert set(Customer.objects.values_list("mail_sent", flat=True)) == {1}
+
+    def test_each_chunk_checks_again_who_is_eligible(self, owner, people, queue_only):
+        action = start(owner, MassAction.Kind.BLOCK)
+        Customer.objects.filter(member_name="Eve").update(status=CustomerStatus.BLOCKED)
+        while mass_actions.apply_next_chunk(action.pk):
+            pass
+        action.refresh_from_db()
+        assert (action.processed, action.changed) == (5, 4)
+
+    def test_the_selection_is_the_one_confirmed(self, owner, people, queue_only):
+        action = start(owner, MassAction.Kind.BLOCK)
+        make_customer(owner, "Zoe")  # arrives after the performer confirmed
+        mass_actions.run_mass_action.call(action.pk)
+        assert statuses(owner)["Zoe"] == "active"
+
+    def test_a_stopped_action_keeps_what_was_done(self, owner, people, queue_only):
+        action = start(owner, MassAction.Kind.DELETE)
+        mass_actions.apply_next_chunk(action.pk)
+        mass_actions.cancel(action)
+        assert mass_actions.apply_next_chunk(action.pk) is False
+        assert list(statuses(owner).values()) == [
+            "deleted",
+            "deleted",
+            "active",
+            "active",
+            "active",
+        ]
+        action.refresh_from_db()
+        assert mass_actions.describe(action) == "Stopped after 2 of 5: Deleted 2 customers."
+
+    def test_a_failing_chunk_changes_nothing_and_ends_the_action(self, owner, people, queue_only):
+        vip = CustomerList.objects.create(performer=owner, name="VIP")
+        action = start(owner, MassAction.Kind.ASSIGN, list_ids=[vip.pk])
+        mass_actions.apply_next_chunk(action.pk)
+        assert Membership.objects.count() == 2
+        vip.delete()  # meanwhile, on the lists page
+        with pytest.raises(mass_actions.ActionError):
+            mass_actions.apply_next_chunk(action.pk)
+        action.refresh_from_db()
+        assert (action.state, action.processed) == ("failed", 2)
+        assert mass_actions.describe(action) == (
+            "Failed after 2 of 5 (one of its lists was deleted meanwhile): "
+            "Assigned 2 customers; the rest is unchanged."
+        )
+
+    def test_one_delete_shares_one_time_across_chunks(self, owner, people, queue_only):
+        action = start(owner, MassAction.Kind.DELETE)
+        mass_actions.run_mass_action.call(action.pk)
+        times = set(Customer.objects.values_list("status_changed_at", flat=True))
+        assert len(times) == 1 and None not in times
+
+    def test_unfinished_actions_are_resumed(self, owner, people, queue_only, settings):
+        action = start(owner, MassAction.Kind.BLOCK)
+        mass_actions.apply_next_chunk(action.pk)
+        settings.TASKS = {
+            "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+        }
+        assert mass_actions.resume_unfinished() == 1
+        action.refresh_from_db()
+        assert (action.state, action.processed, action.changed) == ("done", 5, 5)
+        assert mass_actions.resume_unfinished() == 0
+
+    def test_the_assign_mail_and_restore_kinds(self, owner, people):
+        vip = CustomerList.objects.create(performer=owner, name="VIP")
+        start(owner, MassAction.Kind.ASSIGN, list_ids=[vip.pk])
+        assert Membership.objects.filter(customer_list=vip).count() == 5
+        start(owner, MassAction.Kind.DELETE)
+        start(owner, MassAction.Kind.RESTORE)
+        start(owner, MassAction.Kind.BLOCK)
+        start(owner, MassAction.Kind.UNBLOCK)
+        assert set(statuses(owner).values()) == {"active"}
+        kinds = MassAction.objects.order_by("pk").values_list("kind", "state", "changed")
+        assert list(kinds) == [
+            ("assign", "done", 5),
+            ("delete", "done", 5),
+            ("restore", "done", 5),
+            ("block", "done", 5),
+            ("unblock", "done", 5),
+        ]
+
+
+class TestViews:
+    def test_a_large_selection_is_queued_and_the_request_answers(self, owner_client, people):
+        response = owner_client.post(
+            reverse("customers:block"), {"scope": "all", "next": "/customers/"}, follow=True
+        )
+        page = response.content.decode()
+        assert "Block: 5 customers, in the background." in page
+        assert "Blocked 5 customers." in banner(response)
+        assert set(Customer.objects.values_list("status", flat=True)) == {"blocked"}
+
+    def test_a_small_selection_still_runs_at_once(self, owner_client, people):
+        owner_client.post(reverse("customers:block"), {"ids": [people[0].pk, people[1].pk]})
+        assert not MassAction.objects.exists()
+        assert list(statuses(people[0].performer).values()).count("blocked") == 2
+
+    def test_the_banner_polls_while_an_action_runs(self, owner, owner_client, people, queue_only):
+        action = start(owner, MassAction.Kind.BLOCK)
+        mass_actions.apply_next_chunk(action.pk)
+        shown = banner(owner_client.get(reverse("customers:list")))
+        assert "Blocking 5 customers: 2 done so far." in shown
+        assert 'hx-trigger="every 2s"' in shown and '<progress max="5" value="2"' in shown
+        assert reverse("customers:stop_background", args=[action.pk]) in shown
+
+        polled = owner_client.get(reverse("customers:background"))
+        assert polled.content.decode().startswith("{#") is False
+        assert "2 done so far" in polled.content.decode()
+        mass_actions.run_mass_action.call(action.pk)
+        done = owner_client.get(reverse("customers:background")).content.decode()
+        assert "Blocked 5 customers." in done and "hx-trigger" not in done
+
+    def test_stop_and_dismiss(self, owner, owner_client, people, queue_only):
+        action = start(owner, MassAction.Kind.BLOCK)
+        mass_actions.apply_next_chunk(action.pk)
+        response = owner_client.post(reverse("customers:stop_background", args=[action.pk]))
+        assert response.status_code == 302
+        action.refresh_from_db()
+        assert action.state == "cancelled"
+        assert "Stopped after 2 of 5" in banner(owner_client.get(reverse("customers:list")))
+
+        owner_client.post(reverse("customers:dismiss_background", args=[action.pk]))
+        assert "Stopped" not in banner(owner_client.get(reverse("customers:list")))
+
+    def test_htmx_gets_the_banner_back(self, owner, owner_client, people):
+        action = start(owner, MassAction.Kind.BLOCK)
+        response = owner_client.post(
+            reverse("customers:dismiss_background", args=[action.pk]), HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 200
+        assert 'id="background-actions"' in response.content.decode()
+        assert "Blocked" not in response.content.decode()
+
+    def test_a_running_action_cannot_be_dismissed(self, owner, owner_client, people, queue_only):
+        action = start(owner, MassAction.Kind.BLOCK)
+        owner_client.post(reverse("customers:dismiss_background", args=[action.pk]))
+        action.refresh_from_db()
+        assert not action.dismissed
+
+    def test_another_performers_actions_are_neither_shown_nor_changed(
+        self, owner, owner_client, colleague, queue_only
+    ):
+        make_customer(colleague, "Zed")
+        theirs = mass_actions.start(
+            performer=colleague,
+            kind=MassAction.Kind.BLOCK,
+            customers=Customer.objects.for_performer(colleague),
+        )
+        assert "Blocking" not in banner(owner_client.get(reverse("customers:list")))
+        assert "Blocking" not in owner_client.get(reverse("customers:background")).content.decode()
+        for name in ("stop_background", "dismiss_background"):
+            assert (
+                owner_client.post(reverse(f"customers:{name}", args=[theirs.pk])).status_code == 404
+            )
+        theirs.refresh_from_db()
+        assert theirs.state == "running" and not theirs.dismissed
+
+    def test_logged_out_visitors_are_sent_to_log_in(self, client, owner, people):
+        action = start(owner, MassAction.Kind.BLOCK)
+        assert client.get(reverse("customers:background")).status_code == 302
+        response = client.post(reverse("customers:dismiss_background", args=[action.pk]))
+        assert response.status_code == 302 and "/accounts/login/" in response.url
+
+    def test_send_mail_in_the_background_sends_once(self, owner, owner_client, people):
+        Customer.objects.filter(member_name="Eve").update(status=CustomerStatus.BLOCKED)
+        page = owner_client.get(reverse("customers:send_mail"), {"scope": "all"}).content.decode()
+        token = re.search(r'name="token" value="([0-9a-f-]{36})"', page)[1]
+        form = {"scope": "all", "subject": "Hi", "body": "Hello", "token": token}
+        first = owner_client.post(reverse("customers:send_mail"), form, follow=True)
+        assert "“Hi” sent to 4 customers." in banner(first)
+        again = owner_client.post(reverse("customers:send_mail"), form, follow=True)
+        assert "This mail was sent already" in again.content.decode()
+        assert Mail.objects.count() == 1 and MassAction.objects.count() == 1
+        assert MailDelivery.objects.count() == 4
+
+    def test_nobody_to_mail_is_said_at_once(self, owner, owner_client, people):
+        Customer.objects.update(status=CustomerStatus.BLOCKED)
+        response = owner_client.post(
+            reverse("customers:send_mail"),
+            {"scope": "all", "list": "blocked", "subject": "Hi", "body": "Hello"},
+        )
+        assert response.status_code == 400
+        assert "Nobody to send to" in response.content.decode()
+        assert not Mail.objects.exists() and not MassAction.objects.exists()
+
+    def test_assign_to_a_new_list_in_the_background(self, owner, owner_client, people):
+        owner_client.post(reverse("customers:assign"), {"scope": "all", "new_list": "Gold"})
+        gold = CustomerList.objects.get(name="Gold")
+        assert Membership.objects.filter(customer_list=gold).count() == 5
+        assert MassAction.objects.get().list_ids == [gold.pk]
+
+    def test_undo_of_a_finished_background_delete(self, owner, owner_client, people):
+        owner_client.post(reverse("customers:delete"), {"scope": "all"})
+        assert set(statuses(owner).values()) == {"deleted"}
+        response = owner_client.post(reverse("customers:undo_delete"), follow=True)
+        assert "Undoing: restoring 5 customers in the background." in response.content.decode()
+        assert set(statuses(owner).values()) == {"active"}
+
+    def test_undo_stops_a_delete_still_running(
+        self, owner, owner_client, people, settings, queue_only
+    ):
+        owner_client.post(reverse("customers:delete"), {"scope": "all"})
+        delete = MassAction.objects.get()
+        mass_actions.apply_next_chunk(delete.pk)
+        mass_actions.apply_next_chunk(delete.pk)  # 4 of 5 deleted
+        settings.TASKS = {
+            "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+        }
+        owner_client.post(reverse("customers:undo_delete"))
+        delete.refresh_from_db()
+        assert delete.state == "cancelled"
+        assert set(statuses(owner).values()) == {"active"}
+        assert mass_actions.apply_next_chunk(delete.pk) is False
+        assert set(statuses(owner).values()) == {"active"}
+
+    def test_the_main_view_reads_the_actions_in_one_query(
+        self, owner, owner_client, people, queue_only, django_assert_max_num_queries
+    ):
+        for _ in range(3):
+            start(owner, MassAction.Kind.BLOCK)
+        owner_client.get(reverse("customers:list"))
+        # session, user, rows, background actions (the count is cached)
+        with django_assert_max_num_queries(4):
+            response = owner_client.get(reverse("customers:list"))
+        assert banner(response).count("Blocking 5 customers") == 3
