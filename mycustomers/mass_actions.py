@@ -161,7 +161,8 @@ def describe(action: MassAction) -> str:
             Kind.RESTORE: "Restoring",
             Kind.ASSIGN: "Assigning",
         }[action.kind]
-        return f"{doing} {_customers(action.total)}: {action.processed:,} done so far."
+        progress = f"{action.processed:,} done so far" if action.processed else "waiting to start"
+        return f"{doing} {_customers(action.total)}: {progress}."
     done = {
         Kind.SEND_MAIL: f"“{action.mail.subject}” sent to" if action.mail else "Mail sent to",
         Kind.BLOCK: "Blocked",

@@ -118,7 +118,7 @@ def test_a_large_action_shows_its_progress_without_a_reload(
     page.get_by_role("button", name="Block 15 customers").click()
     expect(page.get_by_role("status")).to_contain_text("Block: 15 customers, in the background.")
     progress = page.locator("#background-actions")
-    expect(progress).to_contain_text("Blocking 15 customers: 0 done so far.")
+    expect(progress).to_contain_text("Blocking 15 customers: waiting to start.")
     assert_accessible(page)
 
     action = MassAction.objects.get(performer=owner)
