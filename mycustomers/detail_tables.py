@@ -9,32 +9,31 @@ from __future__ import annotations
 
 import inspect
 from datetime import datetime
-from decimal import Decimal
 from operator import attrgetter
 
 import django_tables2 as tables
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from contacts.types import ContactType
+from mycustomers.tables import money
 
 TABLE_TEMPLATE = "customers/_detail_table.html"
 TYPES_BY_LABEL = [code for code, _ in sorted(ContactType.choices, key=lambda c: str(c[1]))]
 
 
-def when(value: datetime | None, fmt: str = "M j, Y H:i") -> str:
+def when(value: datetime | None, *, time: bool = True) -> str:
+    """``<time>`` reading "Mar 4, 2025 14:05" (or without the time): strftime, as the main
+    table does, rather than Django's date format (~0.1 ms a call, with a page of 20 rows)."""
     if value is None:
         return "—"
     local = timezone.localtime(value)
-    return format_html('<time datetime="{}">{}</time>', local.isoformat(), date_format(local, fmt))
-
-
-def money(value: Decimal) -> str:
-    return f"${value:,.2f}"
+    text = f"{local:%b} {local.day}, {local.year}" + (f" {local:%H:%M}" if time else "")
+    # Both strings are built from numbers and month names: nothing to escape.
+    return mark_safe(f'<time datetime="{local.isoformat()}">{text}</time>')
 
 
 class CustomerTable(tables.Table):
@@ -214,7 +213,7 @@ class FeedbackTable(CustomerTable):
         )
 
     def render_created_at(self, value):
-        return when(value, "M j, Y")
+        return when(value, time=False)
 
 
 class OfferTable(CustomerTable):
@@ -233,17 +232,17 @@ class OfferTable(CustomerTable):
         per_page = 20
 
     def render_sent_at(self, value):
-        return when(value, "M j, Y")
+        return when(value, time=False)
 
     def render_value(self, value):
         return money(value)
 
     def render_expires_at(self, value):
-        return when(value, "M j, Y")
+        return when(value, time=False)
 
     def render_status(self, record):
         if record.redeemed_at:
-            return format_html("Redeemed {}", when(record.redeemed_at, "M j, Y"))
+            return format_html("Redeemed {}", when(record.redeemed_at, time=False))
         if record.expires_at and record.expires_at <= timezone.now():
             return "Expired"
         return "Open"

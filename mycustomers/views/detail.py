@@ -108,9 +108,10 @@ def customer_events(performer, customer: Customer) -> QuerySet:
     return ContactEvent.objects.for_performer(performer).filter(customer=customer)
 
 
-def feedback_table(request, customer: Customer) -> FeedbackTable:
+def feedback_table(request, customer: Customer, count: int | None = None) -> FeedbackTable:
+    """``count``: the customer's feedback, if known already (saves the COUNT)."""
     rows = Feedback.objects.for_performer(request.user).filter(customer=customer)
-    return configure(request, FeedbackTable(rows, caption="Feedback"))
+    return configure(request, FeedbackTable(rows, caption="Feedback"), count=count)
 
 
 def detail_context(request, customer: Customer, **forms) -> dict:
@@ -137,7 +138,8 @@ def detail_context(request, customer: Customer, **forms) -> dict:
         "history_months": settings.MYCUSTOMERS["HISTORY_MONTHS"],
         # The insights counted the events already.
         "events": configure(request, events, count=insights.events),
-        "feedback": feedback_table(request, customer),
+        # The insights counted the feedback (for its average rating) too.
+        "feedback": feedback_table(request, customer, count=insights.ratings),
         "notes": page_of(request, notes, "notes-page", NOTES_PER_PAGE),
         "activities": page_of(request, activities, "activity-page", ACTIVITY_PER_PAGE),
         "nickname_form": nickname_form,

@@ -447,11 +447,11 @@ def test_pages_run_a_constant_number_of_queries(
     )
     url = reverse(f"customers:{page}", args=[customer.pk])
     # Session, user, customer, then a fixed set per section: detail = events by type,
-    # ratings, offers, lists, the events page (the insights counted them) and count + page
-    # of feedback, notes and activity; history = the chart (which counts the events), the
+    # ratings, offers, lists, the events and feedback pages (the insights counted them) and
+    # count + page of notes and activity; history = the chart (which counts the events), the
     # events page, offer totals (which count the offers), the offers page and count + page
     # of feedback.
-    with django_assert_max_num_queries({"detail": 14, "history": 9}[page]):
+    with django_assert_max_num_queries({"detail": 13, "history": 9}[page]):
         response = owner_client.get(url, {"events-sort": "amount", "events-page": 2})
     assert response.status_code == 200
 
