@@ -3,7 +3,7 @@
     make load                       # bench database, performer "bench", 30 s, 16 connections
     make load LOAD_ARGS="--duration 60 --connections 32"
 
-Starts gunicorn (2 gthread workers × 4 threads, --preload) with production settings on the
+Starts gunicorn (2 sync workers, --preload: the issue's setup) with production settings on the
 bench database (``DATABASE_URL``, default: ``mycustomers_bench`` of the local cluster), logs in
 through the real login form, checks that every URL of the browse cycle answers 200 with that
 session, runs ``wrk`` with a Lua script cycling through them (sorts, deep pages, filters,
@@ -238,8 +238,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="concurrent users (16)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", default="sync")
     parser.add_argument(
         "--think-ms",
         type=int,
