@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
@@ -27,14 +29,9 @@ from django_tasks import task
 from contacts.mail import deliver_mail
 from lists.models import CustomerList
 from lists.services import set_customer_lists
+from mycustomers import services
 from mycustomers.models import Customer, MassAction
-from mycustomers.services import (
-    ActionError,
-    block_customers,
-    delete_customers,
-    restore_customers,
-    unblock_customers,
-)
+from mycustomers.services import ActionError
 
 logger = logging.getLogger(__name__)
 Kind = MassAction.Kind
@@ -79,6 +76,31 @@ def cancel(action: MassAction) -> None:
         MassAction.objects.select_for_update().filter(
             pk=action.pk, state=MassAction.State.RUNNING
         ).update(state=MassAction.State.CANCELLED, finished_at=timezone.now())
+
+
+@dataclass(frozen=True)
+class Undo:
+    count: int
+    in_background: bool
+
+
+def undo_deletion(*, performer, deleted_at: datetime, background_delete: int | None) -> Undo:
+    """Undo one delete: stop it first if it still runs in the background (``background_delete``:
+    its action's id), then restore the customers it deleted, in the background too if many."""
+    if background_delete:
+        for action in MassAction.objects.for_performer(performer).filter(pk=background_delete):
+            cancel(action)
+    deleted = Customer.objects.for_performer(performer).deleted()
+    count = deleted.filter(status_changed_at=deleted_at).count()
+    if runs_in_background(count):
+        start(
+            performer=performer,
+            kind=Kind.RESTORE,
+            customers=deleted.filter(status_changed_at=deleted_at),
+        )
+        return Undo(count, in_background=True)
+    restored = services.undo_deletion(performer=performer, deleted_at=deleted_at)
+    return Undo(restored, in_background=False)
 
 
 @task()
@@ -136,12 +158,12 @@ def _assign(action: MassAction, customers: QuerySet) -> int:
 
 APPLY: dict[str, Callable[[MassAction, QuerySet], int]] = {
     Kind.SEND_MAIL: lambda a, c: deliver_mail(performer=a.performer, mail=a.mail, customers=c),
-    Kind.BLOCK: lambda a, c: block_customers(performer=a.performer, customers=c),
-    Kind.UNBLOCK: lambda a, c: unblock_customers(performer=a.performer, customers=c),
+    Kind.BLOCK: lambda a, c: services.block_customers(performer=a.performer, customers=c),
+    Kind.UNBLOCK: lambda a, c: services.unblock_customers(performer=a.performer, customers=c),
     Kind.DELETE: lambda a, c: (
-        delete_customers(performer=a.performer, customers=c, deleted_at=a.deleted_at).count
+        services.delete_customers(performer=a.performer, customers=c, deleted_at=a.deleted_at).count
     ),
-    Kind.RESTORE: lambda a, c: restore_customers(performer=a.performer, customers=c),
+    Kind.RESTORE: lambda a, c: services.restore_customers(performer=a.performer, customers=c),
     Kind.ASSIGN: _assign,
 }
 

@@ -25,7 +25,6 @@ from contacts.mail import create_mail, send_mail
 from lists.services import create_list, set_customer_lists
 from mycustomers import mass_actions
 from mycustomers.action_forms import AssignForm, ComposeForm, SelectionForm
-from mycustomers.mass_actions import runs_in_background
 from mycustomers.models import Customer, MassAction
 from mycustomers.once import AlreadyDone
 from mycustomers.services import (
@@ -34,7 +33,6 @@ from mycustomers.services import (
     delete_customers,
     restore_customers,
     unblock_customers,
-    undo_deletion,
 )
 
 UNDO_SESSION_KEY = "undo_deletion"
@@ -78,7 +76,7 @@ class SelectionActionView(LoginRequiredMixin, View):
         if form is not None and not form.is_valid():
             return self.render(form, status=400)
         try:
-            if self.kind and runs_in_background(self.selection.customers.count()):
+            if self.kind and mass_actions.runs_in_background(self.selection.customers.count()):
                 message = self.start_in_background(form)
             else:
                 message = self.apply(form)
@@ -165,10 +163,10 @@ class SendMailView(SelectionActionView):
     form_class = ComposeForm
     already_done = "This mail was sent already: the form was submitted twice."
 
+    kind = MassAction.Kind.SEND_MAIL
+
     def extra_context(self) -> dict:
         return {"blocked": self.selection.customers.blocked().count()}
-
-    kind = MassAction.Kind.SEND_MAIL
 
     def background_params(self, form) -> dict:
         if not self.selection.customers.visible().exists():
@@ -201,7 +199,6 @@ class BlockView(SelectionActionView):
     title = "Block customers"
     verb = "Block"
     danger = True
-
     kind = MassAction.Kind.BLOCK
 
     def apply(self, form) -> str:
@@ -212,7 +209,6 @@ class BlockView(SelectionActionView):
 class UnblockView(SelectionActionView):
     title = "Unblock customers"
     verb = "Unblock"
-
     kind = MassAction.Kind.UNBLOCK
 
     def apply(self, form) -> str:
@@ -247,7 +243,6 @@ class DeleteView(SelectionActionView):
 class RestoreView(SelectionActionView):
     title = "Restore customers"
     verb = "Restore"
-
     kind = MassAction.Kind.RESTORE
 
     def apply(self, form) -> str:
@@ -298,22 +293,17 @@ class UndoDeleteView(LoginRequiredMixin, View):
         if not undo:
             messages.error(request, "There is nothing to undo.")
             return redirect("customers:list")
-        deleted_at = datetime.fromisoformat(undo["at"])
-        if undo.get("action"):  # a delete in the background: stop it first
-            running = MassAction.objects.for_performer(request.user).filter(pk=undo["action"])
-            for action in running:
-                mass_actions.cancel(action)
-        deleted = Customer.objects.for_performer(request.user).deleted()
-        deleted = deleted.filter(status_changed_at=deleted_at)
-        count = deleted.count()
-        if mass_actions.runs_in_background(count):
-            mass_actions.start(
-                performer=request.user, kind=MassAction.Kind.RESTORE, customers=deleted
+        outcome = mass_actions.undo_deletion(
+            performer=request.user,
+            deleted_at=datetime.fromisoformat(undo["at"]),
+            background_delete=undo.get("action"),
+        )
+        if outcome.in_background:
+            messages.success(
+                request, f"Undoing: restoring {customers(outcome.count)} in the background."
             )
-            messages.success(request, f"Undoing: restoring {customers(count)} in the background.")
         else:
-            count = undo_deletion(performer=request.user, deleted_at=deleted_at)
-            messages.success(request, f"Undone: restored {customers(count)}.")
+            messages.success(request, f"Undone: restored {customers(outcome.count)}.")
         return HttpResponseRedirect(undo["next"])
 
 
