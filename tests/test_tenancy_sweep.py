@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from contacts.models import Activity, Feedback, Mail, Note, Offer
 from contacts.types import ContactType
 from lists.models import CustomerList, Membership
-from mycustomers.models import Customer
+from mycustomers.models import Customer, MassAction
 from tests.factories import add_event
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,11 @@ def foreign(colleague):
     customer_list = CustomerList.objects.create(performer=colleague, name="Theirs")
     Membership.objects.create(performer=colleague, customer=customer, customer_list=customer_list)
     mail = Mail.objects.create(performer=colleague, subject="s", body="b")
+    mass_action = MassAction.objects.create(
+        performer=colleague, kind=MassAction.Kind.BLOCK, customer_ids=[customer.pk], total=1
+    )
     return {
+        "mass_action": mass_action,
         "customer": customer,
         "event": event,
         "note": note,
@@ -80,10 +84,14 @@ def foreign_ids(url_name: str, keywords: list[str], foreign) -> dict[str, int]:
         "mail_pk": foreign["mail"].pk,
         "customer_pk": foreign["customer"].pk,
     }
-    # "pk" is the page's own object: a list on list pages, a customer elsewhere.
-    by_keyword["pk"] = (
-        foreign["list"].pk if url_name.startswith("lists:") else foreign["customer"].pk
-    )
+    # "pk" is the page's own object: a list on list pages, a background mass action on its
+    # Stop / Dismiss, a customer elsewhere.
+    if url_name.startswith("lists:"):
+        by_keyword["pk"] = foreign["list"].pk
+    elif url_name.endswith("_background"):
+        by_keyword["pk"] = foreign["mass_action"].pk
+    else:
+        by_keyword["pk"] = foreign["customer"].pk
     unknown = [k for k in keywords if k not in by_keyword]
     assert not unknown, f"{url_name}: add {unknown} to foreign_ids() in this test"
     return {k: by_keyword[k] for k in keywords}
@@ -91,7 +99,7 @@ def foreign_ids(url_name: str, keywords: list[str], foreign) -> dict[str, int]:
 
 def snapshot(performer) -> dict[str, list]:
     """Everything the colleague owns (the owner's own pages may change the owner's data)."""
-    models = [Customer, Note, Offer, Feedback, CustomerList, Membership, Mail, Activity]
+    models = [Customer, Note, Offer, Feedback, CustomerList, Membership, Mail, Activity, MassAction]
     return {
         m._meta.label: sorted(map(str, m.objects.filter(performer=performer).values_list()))
         for m in models
