@@ -8,6 +8,7 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
@@ -15,7 +16,7 @@ from django.db.models import QuerySet
 from contacts.activity import log_activity
 from contacts.models import ActivityVerb
 from lists.models import CustomerList, DefaultList, Membership
-from mycustomers.models import Customer, CustomerStatus
+from mycustomers.models import Customer, CustomerStatus, MassAction
 from mycustomers.selection import Selection, selected
 from mycustomers.services import ActionError
 
@@ -49,40 +50,70 @@ def create_list(*, performer, name: str) -> CustomerList:
         raise ActionError(f"You already have a list called “{name}”.") from exc
 
 
-def rename_list(*, performer, customer_list: CustomerList, name: str) -> CustomerList:
+@dataclass(frozen=True)
+class MembersUpdate:
+    """How a list's members were updated after it was renamed or deleted."""
+
+    count: int
+    in_background: bool
+
+
+def rename_list(*, performer, customer_list: CustomerList, name: str) -> MembersUpdate:
+    """Rename a list; every member's list names follow (in the background if they are many)."""
     name = clean_list_name(performer=performer, name=name, exclude=customer_list)
     old_name = customer_list.name
-    with transaction.atomic():
-        CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).update(name=name)
-        customer_list.name = name
-        with selected(_members(performer, customer_list), performer=performer) as selection:
-            refresh_list_names(selection)
-            log_activity(
-                performer=performer,
-                customer_ids_sql=selection.sql,
-                verb=ActivityVerb.LISTS_CHANGED,
-                detail=f"List “{old_name}” renamed to “{name}”",
-            )
-    return customer_list
-
-
-def delete_list(*, performer, customer_list: CustomerList) -> int:
-    """Delete a list, never its customers; members left in no list fall back to New
-    Customers or Unassigned by the L2 rules (L6). Returns how many members it had."""
     with (
         transaction.atomic(),
-        selected(_members(performer, customer_list), performer=performer) as selection,
+        selected(_members(performer, customer_list), performer=performer) as members,
     ):
-        name = customer_list.name
+        CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).update(name=name)
+        customer_list.name = name
+        return _update_members(performer, members, detail=f"List “{old_name}” renamed to “{name}”")
+
+
+def delete_list(*, performer, customer_list: CustomerList) -> MembersUpdate:
+    """Delete a list, never its customers; members left in no list fall back to New
+    Customers or Unassigned by the L2 rules (L6)."""
+    # The members are taken before their memberships go with the list.
+    with (
+        transaction.atomic(),
+        selected(_members(performer, customer_list), performer=performer) as members,
+    ):
         CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).delete()
+        return _update_members(performer, members, detail=f"List “{customer_list.name}” deleted")
+
+
+def update_list_names(*, performer, customers: QuerySet, detail: str) -> int:
+    """Recompute the list names of ``customers`` after one of their lists was renamed or
+    deleted, and log ``detail`` in their activity. Returns how many there were."""
+    with (
+        transaction.atomic(),
+        selected(customers.filter(performer=performer), performer=performer) as selection,
+    ):
         refresh_list_names(selection)
         log_activity(
             performer=performer,
             customer_ids_sql=selection.sql,
             verb=ActivityVerb.LISTS_CHANGED,
-            detail=f"List “{name}” deleted",
+            detail=detail,
         )
         return selection.count
+
+
+def _update_members(performer, members: Selection, *, detail: str) -> MembersUpdate:
+    """``update_list_names`` now, or for more than BACKGROUND_ACTION_MIN customers in the
+    background (each member's row rewrite costs ~0.1 ms: 96,000 members took ~10 s)."""
+    # mycustomers.mass_actions applies this module's services: import it here, not at the top.
+    from mycustomers import mass_actions
+
+    customers = Customer.objects.filter(pk__in=members.ids())
+    if mass_actions.runs_in_background(members.count):
+        mass_actions.start(
+            performer=performer, kind=MassAction.Kind.LIST_NAMES, customers=customers, detail=detail
+        )
+        return MembersUpdate(members.count, in_background=True)
+    update_list_names(performer=performer, customers=customers, detail=detail)
+    return MembersUpdate(members.count, in_background=False)
 
 
 def set_customer_lists(*, performer, customers: QuerySet, lists: Sequence[CustomerList]) -> int:

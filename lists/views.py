@@ -24,9 +24,17 @@ from lists.forms import (
     list_members,
 )
 from lists.models import CustomerList, DefaultList
-from lists.services import add_to_list, create_list, delete_list, remove_from_list, rename_list
+from lists.services import (
+    MembersUpdate,
+    add_to_list,
+    create_list,
+    delete_list,
+    remove_from_list,
+    rename_list,
+)
 from mycustomers.models import Customer, default_list_counts
 from mycustomers.services import ActionError
+from mycustomers.views.background import background_context
 
 MEMBERS_PER_PAGE = 50
 MAX_SEARCH = 100
@@ -83,6 +91,7 @@ class ListIndexView(LoginRequiredMixin, TemplateView):
             if key != DefaultList.AFFILIATE or counts["affiliate_any"]
         ]
         return super().get_context_data(
+            **background_context(self.request),
             default_lists=default_lists,
             custom_lists=CustomerList.objects.with_member_counts(performer),
             create_form=ListNameForm(performer=performer),
@@ -147,11 +156,15 @@ class ListRenameView(OwnListMixin, FormView):
             messages.info(self.request, f"The list “{name}” keeps its name.")
             return redirect("lists:index")
         try:
-            rename_list(performer=self.request.user, customer_list=self.customer_list, name=name)
+            update = rename_list(
+                performer=self.request.user, customer_list=self.customer_list, name=name
+            )
         except ActionError as exc:
             form.add_error("name", str(exc))
             return self.form_invalid(form)
-        messages.success(self.request, f"Renamed the list “{old_name}” to “{name}”.")
+        messages.success(
+            self.request, f"Renamed the list “{old_name}” to “{name}”.{_in_background(update)}"
+        )
         return redirect("lists:index")
 
     def form_invalid(self, form):
@@ -169,13 +182,23 @@ class ListDeleteView(OwnListMixin, TemplateView):
 
     def post(self, request, pk):
         name, count = self.customer_list.name, self.member_count()
-        delete_list(performer=request.user, customer_list=self.customer_list)
+        update = delete_list(performer=request.user, customer_list=self.customer_list)
         messages.success(
             request,
             f"Deleted the list “{name}” ({_customers(count)}). No customer was deleted: "
-            "those in no other list are now Unassigned (or New Customers).",
+            "those in no other list are now Unassigned (or New Customers)."
+            + _in_background(update),
         )
         return redirect("lists:index")
+
+
+def _in_background(update: MembersUpdate) -> str:
+    if not update.in_background:
+        return ""
+    return (
+        f" Its {_customers(update.count)} show the change as the update in the background "
+        "reaches them (progress above)."
+    )
 
 
 class ListEditView(OwnListMixin, TemplateView):

@@ -28,7 +28,7 @@ from django_tasks import task
 
 from contacts.mail import deliver_mail
 from lists.models import CustomerList
-from lists.services import set_customer_lists
+from lists.services import set_customer_lists, update_list_names
 from mycustomers import services
 from mycustomers.models import Customer, MassAction
 from mycustomers.services import ActionError
@@ -71,11 +71,14 @@ def resume_unfinished() -> int:
 
 
 def cancel(action: MassAction) -> None:
-    """Stop after the chunk in progress; what was done stays done."""
+    """Stop after the chunk in progress; what was done stays done. A list-names update
+    cannot be stopped (``MassAction.can_stop``)."""
     with transaction.atomic():
         MassAction.objects.select_for_update().filter(
             pk=action.pk, state=MassAction.State.RUNNING
-        ).update(state=MassAction.State.CANCELLED, finished_at=timezone.now())
+        ).exclude(kind=Kind.LIST_NAMES).update(
+            state=MassAction.State.CANCELLED, finished_at=timezone.now()
+        )
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,9 @@ APPLY: dict[str, Callable[[MassAction, QuerySet], int]] = {
     ),
     Kind.RESTORE: lambda a, c: services.restore_customers(performer=a.performer, customers=c),
     Kind.ASSIGN: _assign,
+    Kind.LIST_NAMES: lambda a, c: update_list_names(
+        performer=a.performer, customers=c, detail=a.detail
+    ),
 }
 
 
@@ -182,6 +188,7 @@ def describe(action: MassAction) -> str:
             Kind.DELETE: "Deleting",
             Kind.RESTORE: "Restoring",
             Kind.ASSIGN: "Assigning",
+            Kind.LIST_NAMES: f"{action.detail}: updating",
         }[action.kind]
         progress = f"{action.processed:,} done so far" if action.processed else "waiting to start"
         return f"{doing} {_customers(action.total)}: {progress}."
@@ -192,6 +199,7 @@ def describe(action: MassAction) -> str:
         Kind.DELETE: "Deleted",
         Kind.RESTORE: "Restored",
         Kind.ASSIGN: "Assigned",
+        Kind.LIST_NAMES: f"{action.detail}: updated",
     }[action.kind]
     summary = f"{done} {_customers(action.changed)}"
     if action.state == MassAction.State.DONE:

@@ -487,6 +487,8 @@ class MassAction(models.Model):
         DELETE = "delete", "Delete"
         RESTORE = "restore", "Restore"
         ASSIGN = "assign", "Assign to List"
+        # A list renamed or deleted: its members' list names follow (lists.services).
+        LIST_NAMES = "list_names", "Update list names"
 
     class State(models.TextChoices):
         RUNNING = "running", "Running"
@@ -506,6 +508,8 @@ class MassAction(models.Model):
     mail = models.ForeignKey("contacts.Mail", null=True, blank=True, on_delete=models.PROTECT)
     list_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # What a list-names update logs in each customer's activity ("List “A” renamed to “B”").
+    detail = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
@@ -528,6 +532,11 @@ class MassAction(models.Model):
     @property
     def is_running(self) -> bool:
         return self.state == self.State.RUNNING
+
+    @property
+    def can_stop(self) -> bool:
+        # Stopping a list-names update half-way would leave names that match no list.
+        return self.is_running and self.kind != self.Kind.LIST_NAMES
 
     @property
     def percent(self) -> int:

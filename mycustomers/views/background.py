@@ -1,11 +1,16 @@
 """The progress of mass actions running in the background (mycustomers.mass_actions): the
-banner above the main table, polled by htmx while one runs, and its Stop / Dismiss buttons."""
+banner above the main table and the lists page, polled by htmx while one runs, and its
+Stop / Dismiss buttons."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from mycustomers.mass_actions import cancel, describe
@@ -14,12 +19,20 @@ from mycustomers.models import MassAction
 TEMPLATE = "customers/_background_actions.html"
 
 
-def background_context(performer) -> dict:
-    """The banner's rows (one query): actions running, and finished ones not yet dismissed."""
-    actions = list(MassAction.objects.for_performer(performer).to_show())
+def background_context(request) -> dict:
+    """The banner's rows (one query): actions running, and finished ones not yet dismissed;
+    and the page its buttons return to without JavaScript."""
+    actions = list(MassAction.objects.for_performer(request.user).to_show())
+    page = request.get_full_path()
+    if request.htmx and request.htmx.current_url:  # polled: the page the banner is on
+        current = urlsplit(request.htmx.current_url)
+        page = current.path + (f"?{current.query}" if current.query else "")
+    if not url_has_allowed_host_and_scheme(page, allowed_hosts=None):  # e.g. "//elsewhere"
+        page = reverse("customers:list")
     return {
         "background_actions": [(action, describe(action)) for action in actions],
         "background_running": any(action.is_running for action in actions),
+        "background_next": page,
     }
 
 
@@ -27,11 +40,11 @@ class BackgroundActionsView(LoginRequiredMixin, View):
     """GET: the banner alone, for htmx to swap in while an action runs."""
 
     def get(self, request, *args, **kwargs):
-        return TemplateResponse(request, TEMPLATE, background_context(request.user))
+        return TemplateResponse(request, TEMPLATE, background_context(request))
 
 
 class BackgroundActionChangeView(LoginRequiredMixin, View):
-    """POST: stop or dismiss one of the performer's actions, then back to the main view."""
+    """POST: stop or dismiss one of the performer's actions, then back to the page."""
 
     http_method_names = ["post"]
     change = ""  # "stop" or "dismiss"
@@ -45,5 +58,8 @@ class BackgroundActionChangeView(LoginRequiredMixin, View):
                 dismissed=True
             )
         if request.htmx:
-            return TemplateResponse(request, TEMPLATE, background_context(request.user))
+            return TemplateResponse(request, TEMPLATE, background_context(request))
+        next_page = request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(next_page, allowed_hosts=None):
+            return redirect(next_page)
         return redirect("customers:list")

@@ -191,7 +191,7 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
             range_text=f"{first_row:,}–{min(first_row + state.per_page - 1, count):,} of {count:,}",
             page_links=self._page_links(page),
             export_url=reverse("customers:export") + state.url(page=1, per_page=DEFAULT_PER_PAGE),
-            **background_context(self.request.user),
+            **background_context(self.request),
         )
         return context
 

@@ -7,9 +7,10 @@ import re
 import pytest
 from django.urls import reverse
 
-from contacts.models import ContactEvent, Mail, MailDelivery
+from contacts.models import Activity, ContactEvent, Mail, MailDelivery
 from contacts.types import ContactType
 from lists.models import CustomerList, Membership
+from lists.services import MembersUpdate, delete_list, rename_list, set_customer_lists
 from mycustomers import mass_actions
 from mycustomers.models import Customer, CustomerStatus, MassAction
 from tests.factories import make_customer
@@ -313,3 +314,104 @@ class TestViews:
         with django_assert_max_num_queries(4):
             response = owner_client.get(reverse("customers:list"))
         assert banner(response).count("Blocking 5 customers") == 3
+
+
+class TestListNames:
+    """Renaming or deleting a list with many members updates their list names in the
+    background (lists.services)."""
+
+    @pytest.fixture
+    def vip(self, owner, people):
+        vip = CustomerList.objects.create(performer=owner, name="VIP")
+        set_customer_lists(
+            performer=owner, customers=Customer.objects.for_performer(owner), lists=[vip]
+        )
+        return vip
+
+    def list_names(self, owner):
+        return set(Customer.objects.for_performer(owner).values_list("list_names", flat=True))
+
+    def test_a_rename_is_immediate_for_the_list_and_chunked_for_its_members(
+        self, owner, vip, queue_only
+    ):
+        update = rename_list(performer=owner, customer_list=vip, name="Gold")
+        assert update == MembersUpdate(5, in_background=True)
+        assert CustomerList.objects.get(pk=vip.pk).name == "Gold"
+        assert self.list_names(owner) == {"VIP"}  # not yet
+        action = MassAction.objects.get(kind=MassAction.Kind.LIST_NAMES)
+        mass_actions.apply_next_chunk(action.pk)
+        assert mass_actions.describe(action.__class__.objects.get(pk=action.pk)) == (
+            "List “VIP” renamed to “Gold”: updating 5 customers: 2 done so far."
+        )
+        mass_actions.run_mass_action.call(action.pk)
+        assert self.list_names(owner) == {"Gold"}
+        action.refresh_from_db()
+        assert mass_actions.describe(action) == "List “VIP” renamed to “Gold”: updated 5 customers."
+        details = Activity.objects.filter(detail="List “VIP” renamed to “Gold”")
+        assert details.count() == 5
+
+    def test_a_delete_takes_the_members_before_their_memberships_go(self, owner, vip, queue_only):
+        update = delete_list(performer=owner, customer_list=vip)
+        assert update == MembersUpdate(5, in_background=True)
+        assert not Membership.objects.exists()
+        mass_actions.run_mass_action.call(MassAction.objects.get().pk)
+        assert self.list_names(owner) == {""}
+        assert {c.list_label for c in Customer.objects.for_performer(owner)} == {"Unassigned"}
+
+    def test_a_list_names_update_cannot_be_stopped(self, owner, owner_client, vip, queue_only):
+        rename_list(performer=owner, customer_list=vip, name="Gold")
+        action = MassAction.objects.get()
+        page = owner_client.get(reverse("lists:index"))
+        shown = banner(page)
+        assert "List “VIP” renamed to “Gold”: updating 5 customers" in shown
+        assert "Stop" not in shown
+        owner_client.post(reverse("customers:stop_background", args=[action.pk]))
+        action.refresh_from_db()
+        assert action.state == "running"
+
+    def test_the_rename_page_says_so(self, owner, owner_client, vip):
+        response = owner_client.post(
+            reverse("lists:rename", args=[vip.pk]), {"name": "Gold"}, follow=True
+        )
+        page = response.content.decode()
+        assert "Renamed the list “VIP” to “Gold”. Its 5 customers show the change" in page
+        assert self.list_names(owner) == {"Gold"}  # tests run tasks as they are queued
+
+    def test_a_small_list_is_updated_at_once(self, owner, people, settings):
+        settings.MYCUSTOMERS = {**settings.MYCUSTOMERS, "BACKGROUND_ACTION_MIN": 5}
+        vip = CustomerList.objects.create(performer=owner, name="VIP")
+        set_customer_lists(
+            performer=owner, customers=Customer.objects.for_performer(owner), lists=[vip]
+        )
+        assert rename_list(performer=owner, customer_list=vip, name="Gold") == MembersUpdate(
+            5, in_background=False
+        )
+        assert not MassAction.objects.exists()
+        assert self.list_names(owner) == {"Gold"}
+
+    def test_the_stop_and_dismiss_buttons_come_back_to_the_page(self, owner, owner_client, people):
+        action = start(owner, MassAction.Kind.BLOCK)
+        response = owner_client.post(
+            reverse("customers:dismiss_background", args=[action.pk]), {"next": "/lists/"}
+        )
+        assert response.url == "/lists/"
+        response = owner_client.post(
+            reverse("customers:dismiss_background", args=[action.pk]),
+            {"next": "//elsewhere.example/"},
+        )
+        assert response.url == reverse("customers:list")
+
+    def test_the_polled_banner_points_back_to_the_page_it_is_on(self, owner, owner_client, people):
+        start(owner, MassAction.Kind.BLOCK)
+
+        def polled(current_url: str) -> str:
+            return owner_client.get(
+                reverse("customers:background"),
+                HTTP_HX_REQUEST="true",
+                HTTP_HX_CURRENT_URL=current_url,
+            ).content.decode()
+
+        assert 'name="next" value="/lists/?a=1&amp;b=2"' in polled(
+            "http://testserver/lists/?a=1&b=2"
+        )
+        assert 'name="next" value="/customers/"' in polled("http://testserver//elsewhere.example/")

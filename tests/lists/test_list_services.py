@@ -5,6 +5,7 @@ import pytest
 from contacts.models import Activity, ActivityVerb
 from lists.models import CustomerList, Membership
 from lists.services import (
+    MembersUpdate,
     add_to_list,
     create_list,
     delete_list,
@@ -101,7 +102,7 @@ def test_deleting_a_list_keeps_customers_and_they_fall_back(owner):
     vip = create_list(performer=owner, name="VIP")
     old = make_customer(owner, "alice")
     set_customer_lists(performer=owner, customers=named(owner, "alice"), lists=[vip])
-    assert delete_list(performer=owner, customer_list=vip) == 1
+    assert delete_list(performer=owner, customer_list=vip) == MembersUpdate(1, in_background=False)
     old.refresh_from_db()
     assert old.list_label == "Unassigned"
     assert not CustomerList.objects.exists()
