@@ -43,7 +43,8 @@ def runs_in_background(count: int) -> bool:
 
 def start(*, performer, kind: str, customers: QuerySet, **params) -> MassAction:
     """Take the ids of ``customers`` (the performer's) and queue the task that applies
-    ``kind`` to them; ``params``: ``mail``, ``list_ids`` or ``deleted_at``, as the kind needs.
+    ``kind`` to them; ``params``: ``mail``, ``list_ids``, ``deleted_at`` or ``detail``, as the
+    kind needs.
     The task starts once the caller's transaction commits."""
     ids = customers.filter(performer=performer).order_by("pk").values("pk")
     if kind == Kind.DELETE and not params.get("deleted_at"):
@@ -94,13 +95,10 @@ def undo_deletion(*, performer, deleted_at: datetime, background_delete: int | N
         for action in MassAction.objects.for_performer(performer).filter(pk=background_delete):
             cancel(action)
     deleted = Customer.objects.for_performer(performer).deleted()
-    count = deleted.filter(status_changed_at=deleted_at).count()
+    deleted = deleted.filter(status_changed_at=deleted_at)
+    count = deleted.count()
     if runs_in_background(count):
-        start(
-            performer=performer,
-            kind=Kind.RESTORE,
-            customers=deleted.filter(status_changed_at=deleted_at),
-        )
+        start(performer=performer, kind=Kind.RESTORE, customers=deleted)
         return Undo(count, in_background=True)
     restored = services.undo_deletion(performer=performer, deleted_at=deleted_at)
     return Undo(restored, in_background=False)
