@@ -33,8 +33,9 @@ run: db
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# The test settings, whatever DJANGO_SETTINGS_MODULE says (pytest-django prefers it to pyproject's).
 test: db
-	$(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=mycustomers.settings.test $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
