@@ -460,19 +460,25 @@ class Customer(models.Model):
         return "New Customers" if self.is_new else "Unassigned"
 
 
+SHOWN_ACTIONS = 5
+
+
 class MassActionQuerySet(models.QuerySet):
     def for_performer(self, performer) -> MassActionQuerySet:
         return self.filter(performer=performer)
 
-    def to_show(self) -> MassActionQuerySet:
-        """What the main view reports: actions still running, and finished ones until the
-        performer dismisses them."""
-        return (
+    def to_show(self, now=None) -> list[MassAction]:
+        """What the banner reports, oldest first: the latest SHOWN_ACTIONS actions still
+        running, or finished in the last day and not dismissed."""
+        since = (now or timezone.now()) - timedelta(days=1)
+        latest = (
             self.filter(dismissed=False)
+            .filter(models.Q(state=MassAction.State.RUNNING) | models.Q(finished_at__gte=since))
             .select_related("mail")
             .defer("customer_ids")
-            .order_by("created_at", "pk")
+            .order_by("-created_at", "-pk")[:SHOWN_ACTIONS]
         )
+        return list(reversed(latest))
 
 
 class MassAction(models.Model):

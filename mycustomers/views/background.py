@@ -22,7 +22,7 @@ TEMPLATE = "customers/_background_actions.html"
 def background_context(request) -> dict:
     """The banner's rows (one query): actions running, and finished ones not yet dismissed;
     and the page its buttons return to without JavaScript."""
-    actions = list(MassAction.objects.for_performer(request.user).to_show())
+    actions = MassAction.objects.for_performer(request.user).to_show()
     page = request.get_full_path()
     if request.htmx and request.htmx.current_url:  # polled: the page the banner is on
         current = urlsplit(request.htmx.current_url)

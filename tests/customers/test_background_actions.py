@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from contacts.models import Activity, ContactEvent, Mail, MailDelivery
 from contacts.types import ContactType
@@ -415,3 +417,17 @@ class TestListNames:
             "http://testserver/lists/?a=1&b=2"
         )
         assert 'name="next" value="/customers/"' in polled("http://testserver//elsewhere.example/")
+
+
+def test_the_banner_shows_the_latest_five_of_the_last_day(owner, owner_client, people, queue_only):
+    actions = [start(owner, MassAction.Kind.BLOCK) for _ in range(7)]
+    MassAction.objects.filter(pk=actions[0].pk).update(
+        state="done", finished_at=timezone.now() - timedelta(days=2)
+    )
+    shown = MassAction.objects.for_performer(owner).to_show()
+    assert [a.pk for a in shown] == [a.pk for a in actions[2:]]  # oldest first
+    assert banner(owner_client.get(reverse("customers:list"))).count("Blocking 5 customers") == 5
+    MassAction.objects.filter(pk__in=[a.pk for a in actions[2:]]).update(
+        state="done", finished_at=timezone.now(), dismissed=True
+    )
+    assert [a.pk for a in MassAction.objects.for_performer(owner).to_show()] == [actions[1].pk]
