@@ -2,7 +2,8 @@
 
 ``Customer.list_names`` is a denormalised, sortable copy of each customer's custom list
 names; every function that changes memberships or names refreshes it in the same
-transaction.
+transaction, except a rename or delete of a list with more than BACKGROUND_ACTION_MIN
+members, which refreshes its members in the background (mycustomers.mass_actions).
 """
 
 from __future__ import annotations
