@@ -176,29 +176,31 @@ def _customers(count: int) -> str:
     return ngettext("%(n)s customer", "%(n)s customers", count) % {"n": f"{count:,}"}
 
 
+# What the banner says an action is doing, then has done, before "N customers".
+VERBS = {
+    Kind.BLOCK: ("Blocking", "Blocked"),
+    Kind.UNBLOCK: ("Unblocking", "Unblocked"),
+    Kind.DELETE: ("Deleting", "Deleted"),
+    Kind.RESTORE: ("Restoring", "Restored"),
+    Kind.ASSIGN: ("Assigning", "Assigned"),
+}
+
+
+def _verbs(action: MassAction) -> tuple[str, str]:
+    if action.kind == Kind.SEND_MAIL:
+        subject = action.mail.subject
+        return f"Sending “{subject}” to", f"“{subject}” sent to"
+    if action.kind == Kind.LIST_NAMES:
+        return f"{action.detail}: updating", f"{action.detail}: updated"
+    return VERBS[action.kind]
+
+
 def describe(action: MassAction) -> str:
     """What the progress banner says of an action."""
+    doing, done = _verbs(action)
     if action.state == MassAction.State.RUNNING:
-        doing = {
-            Kind.SEND_MAIL: f"Sending “{action.mail.subject}” to" if action.mail else "Mailing",
-            Kind.BLOCK: "Blocking",
-            Kind.UNBLOCK: "Unblocking",
-            Kind.DELETE: "Deleting",
-            Kind.RESTORE: "Restoring",
-            Kind.ASSIGN: "Assigning",
-            Kind.LIST_NAMES: f"{action.detail}: updating",
-        }[action.kind]
         progress = f"{action.processed:,} done so far" if action.processed else "waiting to start"
         return f"{doing} {_customers(action.total)}: {progress}."
-    done = {
-        Kind.SEND_MAIL: f"“{action.mail.subject}” sent to" if action.mail else "Mail sent to",
-        Kind.BLOCK: "Blocked",
-        Kind.UNBLOCK: "Unblocked",
-        Kind.DELETE: "Deleted",
-        Kind.RESTORE: "Restored",
-        Kind.ASSIGN: "Assigned",
-        Kind.LIST_NAMES: f"{action.detail}: updated",
-    }[action.kind]
     summary = f"{done} {_customers(action.changed)}"
     if action.state == MassAction.State.DONE:
         return f"{summary}."
