@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
@@ -35,6 +35,9 @@ from mycustomers.services import ActionError
 
 logger = logging.getLogger(__name__)
 Kind = MassAction.Kind
+# A worker takes a queued action within a second or two, unless it is busy or stopped: after
+# this long the banner says it is still waiting for it.
+WORKER_SILENCE = timedelta(minutes=1)
 
 
 def runs_in_background(count: int) -> bool:
@@ -199,7 +202,12 @@ def describe(action: MassAction) -> str:
     """What the progress banner says of an action."""
     doing, done = _verbs(action)
     if action.state == MassAction.State.RUNNING:
-        progress = f"{action.processed:,} done so far" if action.processed else "waiting to start"
+        if action.processed:
+            progress = f"{action.processed:,} done so far"
+        elif timezone.now() - action.created_at > WORKER_SILENCE:
+            progress = "still waiting for the background worker"
+        else:
+            progress = "waiting to start"
         return f"{doing} {_customers(action.total)}: {progress}."
     summary = f"{done} {_customers(action.changed)}"
     if action.state == MassAction.State.DONE:

@@ -431,3 +431,12 @@ def test_the_banner_shows_the_latest_five_of_the_last_day(owner, owner_client, p
         state="done", finished_at=timezone.now(), dismissed=True
     )
     assert [a.pk for a in MassAction.objects.for_performer(owner).to_show()] == [actions[1].pk]
+
+
+def test_an_action_nobody_runs_says_it_waits_for_the_worker(owner, people, queue_only):
+    action = start(owner, MassAction.Kind.BLOCK)
+    assert mass_actions.describe(action) == "Blocking 5 customers: waiting to start."
+    action.created_at -= timedelta(minutes=2)
+    assert mass_actions.describe(action) == (
+        "Blocking 5 customers: still waiting for the background worker."
+    )
