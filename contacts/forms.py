@@ -34,6 +34,7 @@ class LimitedCharField(forms.CharField):
 
 
 class NoteForm(forms.Form):
+    token = token_field()  # added twice, saved once (an edit ignores it)
     body = LimitedCharField(
         label="Note",
         limit=MAX_NOTE,

@@ -190,12 +190,17 @@ class Note(models.Model):
     # One statement's clock for both, so a note that was never edited never looks edited.
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(db_default=Now())
+    # The add form's one-time token (mycustomers.once): submitted twice, added once.
+    token = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = TenantQuerySet.as_manager()
 
     class Meta:
         indexes = [
             models.Index(fields=["performer", "customer", "-created_at"], name="note_customer_idx")
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["performer", "token"], name="note_unique_token")
         ]
 
     def __str__(self) -> str:

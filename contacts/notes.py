@@ -3,12 +3,15 @@ in the activity history (D9)."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
 from contacts.models import Activity, ActivityVerb, Note
 from mycustomers.models import Customer
+from mycustomers.once import create_once
 from mycustomers.services import ActionError
 
 MAX_NOTE = Note._meta.get_field("body").max_length
@@ -27,13 +30,20 @@ def clean_note_body(body: str) -> str:
     return body
 
 
-def add_note(*, performer, customer: Customer, body: str) -> Note:
+def add_note(*, performer, customer: Customer, body: str, token: UUID | None = None) -> Note:
+    """``token``: the add form's (``mycustomers.once``); a repeat raises ``AlreadyDone``."""
     body = clean_note_body(body)
     _check_owner(performer, customer)
     with transaction.atomic():
         now = timezone.now()
-        note = Note.objects.create(
-            performer=performer, customer=customer, body=body, created_at=now, updated_at=now
+        note = create_once(
+            Note,
+            performer=performer,
+            customer=customer,
+            body=body,
+            created_at=now,
+            updated_at=now,
+            token=token,
         )
         _log(performer, customer.pk, ActivityVerb.NOTE_ADDED, body)
     return note

@@ -138,7 +138,12 @@ class AddNoteView(DetailFormView):
     anchor = "#notes"
 
     def apply(self, form) -> str:
-        add_note(performer=self.request.user, customer=self.object, body=form.cleaned_data["body"])
+        add_note(
+            performer=self.request.user,
+            customer=self.object,
+            body=form.cleaned_data["body"],
+            token=form.cleaned_data["token"],
+        )
         return "Note added."
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -56,6 +57,19 @@ def test_adding_a_note_saves_it_logs_it_and_goes_back_to_the_notes(owner_client,
     page = owner_client.get(alice.get_absolute_url()).content.decode()
     assert "Calls on Sundays" in page
     assert "Note added." in page
+
+
+def test_the_add_form_submitted_twice_adds_one_note(owner_client, alice):
+    page = owner_client.get(alice.get_absolute_url()).content.decode()
+    token = re.search(r'name="token" value="([0-9a-f-]{36})"', page)[1]
+    form = {"body": "Likes jazz", "token": token}
+    owner_client.post(add_url(alice), form)
+    again = owner_client.post(add_url(alice), form, follow=True)
+    assert "This was done already: the form was submitted twice." in again.content.decode()
+    assert Note.objects.filter(customer=alice).count() == 1
+    assert verbs(alice) == [(ActivityVerb.NOTE_ADDED, "“Likes jazz”")]
+    # The page after it has a new token: the next note is added.
+    assert token not in again.content.decode()
 
 
 def test_a_note_keeps_its_line_breaks_and_is_escaped(owner_client, alice):
