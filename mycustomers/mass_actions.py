@@ -81,7 +81,7 @@ def cancel(action: MassAction) -> None:
         MassAction.objects.select_for_update().filter(
             pk=action.pk, state=MassAction.State.RUNNING
         ).exclude(kind=Kind.LIST_NAMES).update(
-            state=MassAction.State.CANCELLED, finished_at=timezone.now()
+            state=MassAction.State.CANCELLED, finished_at=timezone.now(), customer_ids=[]
         )
 
 
@@ -137,15 +137,21 @@ def apply_next_chunk(action_id: int) -> bool:
             customers = Customer.objects.filter(performer=action.performer, pk__in=ids)
             action.changed += APPLY[action.kind](action, customers)
             action.processed = end
+            fields = ["processed", "changed"]
             if end >= action.total:
-                action.state = MassAction.State.DONE
-                action.finished_at = timezone.now()
-            action.save(update_fields=["processed", "changed", "state", "finished_at"])
+                action.state, action.finished_at = MassAction.State.DONE, timezone.now()
+                # Finished: forget the ids (~8 bytes a customer; each one's activity says it).
+                action.customer_ids = []
+                fields += ["state", "finished_at", "customer_ids"]
+            action.save(update_fields=fields)
             return action.is_running
     except Exception as error:
         logger.exception("Mass action %s failed", action_id)
         MassAction.objects.filter(pk=action_id, state=MassAction.State.RUNNING).update(
-            state=MassAction.State.FAILED, finished_at=timezone.now(), error=str(error)[:500]
+            state=MassAction.State.FAILED,
+            finished_at=timezone.now(),
+            error=str(error)[:500],
+            customer_ids=[],
         )
         raise
 

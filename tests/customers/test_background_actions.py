@@ -81,6 +81,7 @@ class TestChunks:
         action.refresh_from_db()
         assert (action.processed, action.changed, action.state) == (5, 5, "done")
         assert action.finished_at is not None
+        assert action.customer_ids == []  # forgotten once done
         assert set(statuses(owner).values()) == {"blocked"}
 
     def test_a_finished_action_is_never_applied_again(self, owner, people, queue_only):
@@ -121,6 +122,7 @@ class TestChunks:
         ]
         action.refresh_from_db()
         assert mass_actions.describe(action) == "Stopped after 2 of 5: Deleted 2 customers."
+        assert action.customer_ids == []
 
     def test_a_failing_chunk_changes_nothing_and_ends_the_action(self, owner, people, queue_only):
         vip = CustomerList.objects.create(performer=owner, name="VIP")
@@ -131,7 +133,7 @@ class TestChunks:
         with pytest.raises(mass_actions.ActionError):
             mass_actions.apply_next_chunk(action.pk)
         action.refresh_from_db()
-        assert (action.state, action.processed) == ("failed", 2)
+        assert (action.state, action.processed, action.customer_ids) == ("failed", 2, [])
         assert mass_actions.describe(action) == (
             "Failed after 2 of 5 (one of its lists was deleted meanwhile): "
             "Assigned 2 customers; the rest is unchanged."
