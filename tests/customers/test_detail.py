@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +18,7 @@ from contacts.services import NewEvent, record_events
 from contacts.types import EFFECTS, ContactType
 from lists.models import CustomerList
 from lists.services import set_customer_lists
+from mycustomers.detail_tables import when
 from mycustomers.insights import customer_insights, monthly_figures
 from mycustomers.models import Customer, CustomerStatus, FollowUpStatus, Member
 from mycustomers.views.detail import initials
@@ -468,3 +469,12 @@ def test_make_customer_is_not_new_and_has_one_event(owner):
 )
 def test_the_avatar_shows_up_to_two_initials(name, letters):
     assert initials(name) == letters
+
+
+def test_table_dates_read_month_day_year_and_time_in_a_time_element():
+    moment = datetime(2025, 3, 4, 14, 5, tzinfo=UTC)
+    assert when(moment) == '<time datetime="2025-03-04T14:05:00+00:00">Mar 4, 2025 14:05</time>'
+    assert when(moment, time=False) == (
+        '<time datetime="2025-03-04T14:05:00+00:00">Mar 4, 2025</time>'
+    )
+    assert when(None) == "—"
