@@ -18,11 +18,11 @@ install: $(VENV)/.installed
 # Without DATABASE_URL the project runs its own PostgreSQL cluster under .var/.
 db: install
 ifeq ($(strip $(DATABASE_URL)),)
-	@$(PY) -m mycustomers.pgcluster start
+	@$(PY) -m mycustomers.devtools.pgcluster start
 endif
 
 db-stop:
-	@$(PY) -m mycustomers.pgcluster stop
+	@$(PY) -m mycustomers.devtools.pgcluster stop
 
 # The web server, and beside it the worker that runs large mass actions in the background.
 run: db
@@ -55,10 +55,10 @@ check-deploy: install
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 # Benchmarks run in their own database on the local cluster, never in the dev one.
-BENCH_DATABASE_URL ?= $(shell $(PY) -m mycustomers.pgcluster url mycustomers_bench 2>/dev/null)
+BENCH_DATABASE_URL ?= $(shell $(PY) -m mycustomers.devtools.pgcluster url mycustomers_bench 2>/dev/null)
 
 bench: db
-	@$(PY) -m mycustomers.pgcluster createdb mycustomers_bench >/dev/null
+	@$(PY) -m mycustomers.devtools.pgcluster createdb mycustomers_bench >/dev/null
 	DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) manage.py migrate --noinput
 	DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) manage.py bench $(BENCH_ARGS)
 
@@ -71,11 +71,11 @@ BACKUP ?= .var/backups/mycustomers-$(shell date +%Y%m%d-%H%M%S).dump
 
 backup: db
 	@mkdir -p $(dir $(BACKUP))
-	$(PY) -m mycustomers.backup backup $(BACKUP)
+	$(PY) -m mycustomers.devtools.backup backup $(BACKUP)
 
 restore: db
 	@test -n "$(FILE)" || (echo "usage: make restore FILE=path/to/backup.dump" && exit 2)
-	$(PY) -m mycustomers.backup restore $(FILE)
+	$(PY) -m mycustomers.devtools.backup restore $(FILE)
 
 clean: db-stop
 	rm -rf $(VENV) .var

@@ -43,7 +43,7 @@ def bench_database_url() -> str:
     if url:
         return url
     out = subprocess.run(
-        [PY, "-m", "mycustomers.pgcluster", "url", "mycustomers_bench"],
+        [PY, "-m", "mycustomers.devtools.pgcluster", "url", "mycustomers_bench"],
         cwd=ROOT,
         check=True,
         capture_output=True,

@@ -4,7 +4,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from mycustomers import backup
+from mycustomers.devtools import backup
 from mycustomers.models import Customer
 from tests.factories import make_customer
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from mycustomers import pgcluster
-from mycustomers.pgcluster import Cluster, ClusterError
+from mycustomers.devtools import pgcluster
+from mycustomers.devtools.pgcluster import Cluster, ClusterError
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from mycustomers.pgcluster import default_cluster
+from mycustomers.settings.local_cluster import database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -75,7 +75,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or default_cluster().url,
+        os.environ.get("DATABASE_URL") or database_url(),
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )

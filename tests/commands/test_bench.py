@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from mycustomers.bench import SORT_KEYS, percentile
+from mycustomers.devtools.bench import SORT_KEYS, percentile
 
 pytestmark = pytest.mark.django_db
 

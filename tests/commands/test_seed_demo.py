@@ -11,7 +11,7 @@ from contacts.models import Activity, ContactEvent, Feedback, MailDelivery, Note
 from contacts.reconcile import find_drift
 from contacts.types import ContactType
 from lists.models import CustomerList, Membership
-from mycustomers.demo_data import DEFAULT_PASSWORD
+from mycustomers.devtools.demo_data import DEFAULT_PASSWORD
 from mycustomers.models import COUNTER_FIELDS, Customer, CustomerStatus, Member, Performer
 from tests.factories import make_customer
 

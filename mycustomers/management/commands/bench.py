@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from mycustomers.bench import Bench
+from mycustomers.devtools.bench import Bench
 
 PARTS = ("main", "customer", "baseline", "actions", "record", "import")
 

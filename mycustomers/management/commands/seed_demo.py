@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from mycustomers.demo_data import (
+from mycustomers.devtools.demo_data import (
     DEFAULT_PASSWORD,
     DEFAULT_PERFORMER,
     SeedError,

@@ -2,31 +2,26 @@
 
 Standard library only: the Makefile runs it before the virtualenv's packages matter.
 
-    python -m mycustomers.pgcluster start   # initdb on first use, then start (idempotent)
-    python -m mycustomers.pgcluster stop
-    python -m mycustomers.pgcluster status
-    python -m mycustomers.pgcluster url     # the DATABASE_URL to reach it
-    python -m mycustomers.pgcluster createdb NAME   # another database (e.g. for benchmarks)
+    python -m mycustomers.devtools.pgcluster start   # initdb on first use, then start (idempotent)
+    python -m mycustomers.devtools.pgcluster stop
+    python -m mycustomers.devtools.pgcluster status
+    python -m mycustomers.devtools.pgcluster url     # the DATABASE_URL to reach it
+    python -m mycustomers.devtools.pgcluster createdb NAME   # another database (benchmarks)
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pwd
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-DATABASE_NAME = "mycustomers"
-SUPERUSER = "postgres"
-# A unix-socket path is limited to 107 bytes including the file name.
-SOCKET_PATH_LIMIT = 107 - len("/.s.PGSQL.5432")
+from mycustomers.settings import local_cluster
+from mycustomers.settings.local_cluster import DATABASE_NAME, SUPERUSER
+
 UNPRIVILEGED_USER = "postgres"
 
 
@@ -48,19 +43,14 @@ class Cluster:
 
     @property
     def socket_dir(self) -> Path:
-        preferred = self.base / "run"
-        if len(str(preferred)) <= SOCKET_PATH_LIMIT:
-            return preferred
-        # Deep checkout: keep the socket in a short, per-checkout directory under /tmp.
-        digest = hashlib.sha1(str(self.base).encode()).hexdigest()[:12]
-        return Path(tempfile.gettempdir()) / f"mycustomers-{digest}"
+        return local_cluster.socket_dir(self.base)
 
     @property
     def url(self) -> str:
         return self.url_for(DATABASE_NAME)
 
     def url_for(self, database: str) -> str:
-        return f"postgres://{SUPERUSER}@/{database}?host={quote(str(self.socket_dir), safe='')}"
+        return local_cluster.database_url(self.base, database)
 
     def is_initialised(self) -> bool:
         return (self.data_dir / "PG_VERSION").exists()
@@ -238,7 +228,7 @@ def check_traversable(path: Path) -> None:
 
 
 def default_cluster() -> Cluster:
-    return Cluster(base=Path(os.environ.get("MYCUSTOMERS_VAR_DIR", ROOT / ".var")))
+    return Cluster(base=local_cluster.var_dir())
 
 
 def main(argv: list[str]) -> int:
@@ -263,7 +253,8 @@ def main(argv: list[str]) -> int:
             print(cluster.url_for(argv[2]))
         else:
             print(
-                "usage: python -m mycustomers.pgcluster start|stop|status|url [DB]|createdb DB",
+                "usage: python -m mycustomers.devtools.pgcluster "
+                "start|stop|status|url [DB]|createdb DB",
                 file=sys.stderr,
             )
             return 2

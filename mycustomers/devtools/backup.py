@@ -1,7 +1,7 @@
 """Back up and restore the project's database with pg_dump / pg_restore.
 
-    python -m mycustomers.backup backup  FILE   # custom-format dump of DATABASE_URL's database
-    python -m mycustomers.backup restore FILE   # replace that database's contents with FILE
+    python -m mycustomers.devtools.backup backup  FILE   # custom-format dump of the database
+    python -m mycustomers.devtools.backup restore FILE   # replace its contents with FILE
 
 Without DATABASE_URL the project's local cluster is used, as everywhere else.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 
-from mycustomers.pgcluster import ClusterError, default_cluster, find_bin_dir
+from mycustomers.devtools.pgcluster import ClusterError, default_cluster, find_bin_dir
 
 # A running server caches counts per performer and data version (mycustomers.counts). The
 # restored data must not meet versions the server cached for other data, and the restored
@@ -83,7 +83,7 @@ def restore(path: Path, url: str | None = None) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 3 or argv[1] not in {"backup", "restore"}:
-        print("usage: python -m mycustomers.backup backup|restore FILE", file=sys.stderr)
+        print("usage: python -m mycustomers.devtools.backup backup|restore FILE", file=sys.stderr)
         return 2
     action, path = argv[1], Path(argv[2])
     try:
