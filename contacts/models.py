@@ -9,11 +9,7 @@ from django.utils import timezone
 
 from contacts.types import EFFECTS, ContactType
 from mycustomers.models import Customer
-
-
-class TenantQuerySet(models.QuerySet):
-    def for_performer(self, performer):
-        return self.filter(performer=performer)
+from mycustomers.tenancy import TenantQuerySet
 
 
 class ContactEvent(models.Model):

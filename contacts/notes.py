@@ -10,9 +10,9 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
 from contacts.models import Activity, ActivityVerb, Note
+from mycustomers.errors import ActionError
 from mycustomers.models import Customer
 from mycustomers.once import create_once
-from mycustomers.services import ActionError
 
 MAX_NOTE = Note._meta.get_field("body").max_length
 EXCERPT = 80

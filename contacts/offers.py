@@ -12,9 +12,9 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from contacts.models import Activity, ActivityVerb, Offer
+from mycustomers.errors import ActionError
 from mycustomers.models import Customer, CustomerStatus
 from mycustomers.once import create_once
-from mycustomers.services import ActionError
 
 MIN_VALUE = Decimal("0.01")
 MAX_VALUE = Decimal("10000.00")

@@ -12,9 +12,10 @@ from django.db import transaction
 
 from lists import services
 from lists.models import CustomerList, Membership
+from mycustomers import jobs
 from mycustomers.admin import TenantChildAdmin, changelist_link
+from mycustomers.errors import ActionError
 from mycustomers.models import Customer
-from mycustomers.services import ActionError
 
 
 class CustomerListForm(forms.ModelForm):
@@ -56,13 +57,13 @@ class CustomerListAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            services.rename_list(performer=obj.performer, customer_list=obj, name=obj.name)
+            jobs.rename_list(performer=obj.performer, customer_list=obj, name=obj.name)
         else:
             created = services.create_list(performer=obj.performer, name=obj.name)
             obj.pk, obj.created_at = created.pk, created.created_at
 
     def delete_model(self, request, obj):
-        services.delete_list(performer=obj.performer, customer_list=obj)
+        jobs.delete_list(performer=obj.performer, customer_list=obj)
 
     @transaction.atomic
     def delete_queryset(self, request, queryset):

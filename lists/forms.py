@@ -8,23 +8,16 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 
-from lists.models import CustomerList, Membership
+from lists.models import CustomerList, Membership, list_members
 from lists.services import MAX_NAME, clean_list_name
+from mycustomers.errors import ActionError
 from mycustomers.models import Customer, CustomerStatus
-from mycustomers.services import ActionError
 
 MAX_NAMES_AT_ONCE = 500
 NAME_SEPARATORS = re.compile(r"[,\r\n]+")
-
-
-def list_members(performer, customer_list: CustomerList) -> QuerySet:
-    """Every member of one list, whatever their status (pages narrow it to visible ones)."""
-    return Customer.objects.for_performer(performer).filter(
-        memberships__customer_list=customer_list
-    )
 
 
 class ListNameForm(forms.Form):

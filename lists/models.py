@@ -8,7 +8,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mycustomers.counts import cached
-from mycustomers.models import AnyOf, Customer, CustomerStatus
+from mycustomers.models import (
+    DEFAULT_LISTS,
+    AnyOf,
+    Customer,
+    CustomerQuerySet,
+    CustomerStatus,
+    Performer,
+    new_since,
+)
+from mycustomers.tenancy import TenantQuerySet
 
 
 class DefaultList(models.TextChoices):
@@ -25,10 +34,7 @@ class DefaultList(models.TextChoices):
         return self in (DefaultList.NEW, DefaultList.UNASSIGNED)
 
 
-class CustomerListQuerySet(models.QuerySet):
-    def for_performer(self, performer):
-        return self.filter(performer=performer)
-
+class CustomerListQuerySet(TenantQuerySet):
     def with_member_counts(self, performer) -> list[CustomerList]:
         """The performer's lists by name, each with ``member_count``: its members still in My
         Customers (blocked customers are in no list; deleted ones keep their memberships for
@@ -117,3 +123,30 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} in {self.customer_list}"
+
+
+def in_list(customers: CustomerQuerySet, key: str | int | None) -> CustomerQuerySet:
+    """The rows of one "Display list" choice (M10): no key means every visible customer, a
+    ``DefaultList`` value its derived members, anything else a custom list's id."""
+    if not key:
+        return customers.visible()
+    if key == DefaultList.NEW:
+        now = timezone.now()
+        # Implied (last contact >= first contact >= the window's start), and it lets "oldest
+        # contact first" start at the window instead of walking every older row.
+        return customers.in_default_list(key, now).filter(last_contact__gte=new_since(now))
+    if key in DEFAULT_LISTS:
+        return customers.in_default_list(key)
+    # id = ANY(ARRAY(members)): the list's ids are read once (an index-only scan) and its
+    # customers fetched by primary key; as an EXISTS or a join, the planner merged the
+    # memberships with a scan of every customer (docs/performance.md). The query is already
+    # scoped to one performer, so another performer's list id matches nobody.
+    members = Membership.objects.filter(customer_list=int(key)).values("customer_id")
+    return customers.visible().filter(AnyOf(models.F("pk"), ArraySubquery(members)))
+
+
+def list_members(performer: Performer, customer_list: CustomerList) -> CustomerQuerySet:
+    """Every member of one list, whatever their status (pages narrow it to visible ones)."""
+    return Customer.objects.for_performer(performer).filter(
+        memberships__customer_list=customer_list
+    )

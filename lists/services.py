@@ -1,15 +1,14 @@
 """Customer lists (SPEC §6): creating, renaming and deleting lists, and who is in them.
 
 ``Customer.list_names`` is a denormalised, sortable copy of each customer's custom list
-names; every function that changes memberships or names refreshes it in the same
-transaction, except a rename or delete of a list with more than BACKGROUND_ACTION_MIN
-members, which refreshes its members in the background (mycustomers.mass_actions).
+names; every function that changes memberships refreshes it in the same transaction. A
+rename or delete changes the list here; its members' names follow through
+``mycustomers.jobs`` (now, or in the background when they are many).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
@@ -17,9 +16,9 @@ from django.db.models import QuerySet
 from contacts.activity import log_activity
 from contacts.models import ActivityVerb
 from lists.models import CustomerList, DefaultList, Membership
-from mycustomers.models import Customer, CustomerStatus, MassAction
+from mycustomers.errors import ActionError
+from mycustomers.models import Customer, CustomerStatus, Performer
 from mycustomers.selection import Selection, selected
-from mycustomers.services import ActionError
 
 MAX_NAME = CustomerList._meta.get_field("name").max_length
 RESERVED_NAMES = {label.casefold() for label in DefaultList.labels}
@@ -51,37 +50,19 @@ def create_list(*, performer, name: str) -> CustomerList:
         raise ActionError(f"You already have a list called “{name}”.") from exc
 
 
-@dataclass(frozen=True)
-class MembersUpdate:
-    """How a list's members were updated after it was renamed or deleted."""
-
-    count: int
-    in_background: bool
-
-
-def rename_list(*, performer, customer_list: CustomerList, name: str) -> MembersUpdate:
-    """Rename a list; every member's list names follow (in the background if they are many)."""
+def rename_list(*, performer: Performer, customer_list: CustomerList, name: str) -> str:
+    """Rename the list itself (its members' list names are ``update_list_names``'s job);
+    returns the old name."""
     name = clean_list_name(performer=performer, name=name, exclude=customer_list)
     old_name = customer_list.name
-    with (
-        transaction.atomic(),
-        selected(_members(performer, customer_list), performer=performer) as members,
-    ):
-        CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).update(name=name)
-        customer_list.name = name
-        return _update_members(performer, members, detail=f"List “{old_name}” renamed to “{name}”")
+    CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).update(name=name)
+    customer_list.name = name
+    return old_name
 
 
-def delete_list(*, performer, customer_list: CustomerList) -> MembersUpdate:
-    """Delete a list, never its customers; members left in no list fall back to New
-    Customers or Unassigned by the L2 rules (L6)."""
-    # The members are taken before their memberships go with the list.
-    with (
-        transaction.atomic(),
-        selected(_members(performer, customer_list), performer=performer) as members,
-    ):
-        CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).delete()
-        return _update_members(performer, members, detail=f"List “{customer_list.name}” deleted")
+def delete_list(*, performer: Performer, customer_list: CustomerList) -> None:
+    """Delete the list and its memberships, never its customers."""
+    CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).delete()
 
 
 def update_list_names(*, performer, customers: QuerySet, detail: str) -> int:
@@ -99,22 +80,6 @@ def update_list_names(*, performer, customers: QuerySet, detail: str) -> int:
             detail=detail,
         )
         return selection.count
-
-
-def _update_members(performer, members: Selection, *, detail: str) -> MembersUpdate:
-    """``update_list_names`` now, or for more than BACKGROUND_ACTION_MIN customers in the
-    background (each member's row rewrite costs ~0.1 ms: 96,000 members took ~10 s)."""
-    # mycustomers.mass_actions applies this module's services: import it here, not at the top.
-    from mycustomers import mass_actions
-
-    customers = Customer.objects.filter(pk__in=members.ids())
-    if mass_actions.runs_in_background(members.count):
-        mass_actions.start(
-            performer=performer, kind=MassAction.Kind.LIST_NAMES, customers=customers, detail=detail
-        )
-        return MembersUpdate(members.count, in_background=True)
-    update_list_names(performer=performer, customers=customers, detail=detail)
-    return MembersUpdate(members.count, in_background=False)
 
 
 def set_customer_lists(*, performer, customers: QuerySet, lists: Sequence[CustomerList]) -> int:
@@ -244,12 +209,6 @@ def refresh_list_names(selection: Selection, *, clear_new: bool = False) -> None
             """,
             {"clear_new": clear_new},
         )
-
-
-def _members(performer, customer_list: CustomerList) -> QuerySet:
-    return Customer.objects.for_performer(performer).filter(
-        memberships__customer_list=customer_list
-    )
 
 
 def _own_list_ids(performer, lists: Sequence[CustomerList]) -> list[int]:

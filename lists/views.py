@@ -21,19 +21,12 @@ from lists.forms import (
     ChooseListForm,
     ListNameForm,
     RemoveMembersForm,
-    list_members,
 )
-from lists.models import CustomerList, DefaultList
-from lists.services import (
-    MembersUpdate,
-    add_to_list,
-    create_list,
-    delete_list,
-    remove_from_list,
-    rename_list,
-)
+from lists.models import CustomerList, DefaultList, in_list, list_members
+from lists.services import add_to_list, create_list, remove_from_list
+from mycustomers.errors import ActionError
+from mycustomers.jobs import MembersUpdate, delete_list, rename_list
 from mycustomers.models import Customer, default_list_counts
-from mycustomers.services import ActionError
 from mycustomers.views.background import background_context
 
 MEMBERS_PER_PAGE = 50
@@ -209,7 +202,7 @@ class ListEditView(OwnListMixin, TemplateView):
     def get_context_data(self, add_form=None, remove_form=None, **kwargs):
         performer, customer_list = self.request.user, self.customer_list
         query = self.search_query()
-        members = Customer.objects.for_performer(performer).in_list(customer_list.pk).search(query)
+        members = in_list(Customer.objects.for_performer(performer), customer_list.pk).search(query)
         page = Paginator(
             members.order_by("member_name", "pk").only(
                 "pk", "member_name", "nickname", "list_names", "last_contact", "earnings"

@@ -11,12 +11,12 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from lists.models import CustomerList, DefaultList
+from lists.models import CustomerList, DefaultList, in_list
 from lists.services import clean_list_name
+from mycustomers.errors import ActionError
 from mycustomers.forms import own_lists_field
 from mycustomers.models import Customer
 from mycustomers.once import token_field
-from mycustomers.services import ActionError
 
 MAX_SELECTED_IDS = 1000
 MAX_SEARCH = 100
@@ -71,7 +71,7 @@ class SelectionForm(forms.Form):
         mine = Customer.objects.for_performer(self.performer)
         if data.get("scope") == "all":
             self.customers = (
-                mine.in_list(data["list"]).search(data["q"]).starting_with(data["letter"])
+                in_list(mine, data["list"]).search(data["q"]).starting_with(data["letter"])
             )
         else:
             ids = set(data.get("ids") or [])

@@ -270,7 +270,7 @@ class CustomerAdmin(BigTableAdmin):
 
 @admin.register(MassAction)
 class MassActionAdmin(ReadOnlyMixin, BigTableAdmin):
-    """Large mass actions and their progress (mycustomers.mass_actions); the customer ids
+    """Large mass actions and their progress (mycustomers.jobs); the customer ids
     (up to one per customer) are not shown."""
 
     list_display = ("pk", "performer", "kind", "state", "processed", "total", "created_at")

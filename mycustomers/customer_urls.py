@@ -34,7 +34,7 @@ urlpatterns += [
     path("actions/assign/", actions.AssignView.as_view(), name="assign"),
     path("actions/undo-delete/", actions.UndoDeleteView.as_view(), name="undo_delete"),
     path("deleted/", actions.DeletedCustomersView.as_view(), name="deleted"),
-    # Large mass actions run in the background (mycustomers.mass_actions).
+    # Large mass actions run in the background (mycustomers.jobs).
     path("background/", background.BackgroundActionsView.as_view(), name="background"),
     path(
         "background/<int:pk>/stop/",

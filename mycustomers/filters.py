@@ -8,7 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import BigIntegerField, CharField, Value
 
-from lists.models import CustomerList, DefaultList
+from lists.models import CustomerList, DefaultList, in_list
 from mycustomers.counts import cached
 from mycustomers.models import Customer
 
@@ -115,4 +115,4 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.starting_with(value)
 
     def filter_list(self, queryset, name, value):
-        return queryset.in_list(value)
+        return in_list(queryset, value)

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
@@ -14,6 +13,7 @@ from django.utils import timezone
 
 from contacts.types import ContactType
 from mycustomers.counts import cached
+from mycustomers.tenancy import TenantQuerySet
 
 
 class Performer(AbstractUser):
@@ -72,10 +72,7 @@ class AnyOf(models.Lookup):
         return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
-class CustomerQuerySet(models.QuerySet):
-    def for_performer(self, performer) -> CustomerQuerySet:
-        return self.filter(performer=performer)
-
+class CustomerQuerySet(TenantQuerySet):
     def visible(self) -> CustomerQuerySet:
         """The main view's rows: neither blocked nor deleted (M1)."""
         return self.filter(status=CustomerStatus.ACTIVE)
@@ -123,28 +120,6 @@ class CustomerQuerySet(models.QuerySet):
         return self.alias(name_key=NAME_SORT).filter(
             name_key__gte=low, name_key__lt=chr(ord(high) + 1)
         )
-
-    def in_list(self, key: str | int | None) -> CustomerQuerySet:
-        """The rows of one "Display list" choice (M10): no key means every visible customer,
-        a ``DefaultList`` value its derived members, anything else a custom list's id."""
-        if not key:
-            return self.visible()
-        if key == "new":
-            now = timezone.now()
-            # Implied (last contact >= first contact >= the window's start), and it lets
-            # "oldest contact first" start at the window instead of walking every older row.
-            return self.in_default_list(key, now).filter(last_contact__gte=new_since(now))
-        if key in DEFAULT_LISTS:
-            return self.in_default_list(key)
-        from lists.models import Membership  # lists.models imports this module
-
-        # id = ANY(ARRAY(members)): the list's ids are read once (an index-only scan) and
-        # its customers fetched by primary key. As an EXISTS or a join, the planner merged
-        # the membership with a scan of every customer (~150 ms for a 4,600-member list at
-        # 100k customers, against ~10 ms). The query is already scoped to one performer, so
-        # another performer's list id matches nobody.
-        members = Membership.objects.filter(customer_list=int(key)).values("customer_id")
-        return self.visible().filter(AnyOf(models.F("pk"), ArraySubquery(members)))
 
     def sorted_by(self, key: str, *, descending: bool = False) -> CustomerQuerySet:
         """Order by a main-view column key (``SORT_EXPRESSIONS``), ties broken by member name.
@@ -463,10 +438,7 @@ class Customer(models.Model):
 SHOWN_ACTIONS = 5
 
 
-class MassActionQuerySet(models.QuerySet):
-    def for_performer(self, performer) -> MassActionQuerySet:
-        return self.filter(performer=performer)
-
+class MassActionQuerySet(TenantQuerySet):
     def to_show(self, now=None) -> list[MassAction]:
         """What the banner reports, oldest first: the latest SHOWN_ACTIONS actions still
         running, or finished in the last day and not dismissed."""
@@ -484,7 +456,7 @@ class MassActionQuerySet(models.QuerySet):
 class MassAction(models.Model):
     """A mass action over more customers than one request should change (SPEC §4): the
     selection's ids are taken when the performer confirms, then applied by a background task
-    in chunks, one transaction each (mycustomers.mass_actions)."""
+    in chunks, one transaction each (mycustomers.jobs)."""
 
     class Kind(models.TextChoices):
         SEND_MAIL = "send_mail", "Send Mail"

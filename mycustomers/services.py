@@ -17,12 +17,10 @@ from django.utils import timezone
 from contacts.activity import log_activity
 from contacts.models import Activity, ActivityVerb, Note
 from lists.models import Membership
+from lists.services import set_customer_lists
+from mycustomers.errors import ActionError
 from mycustomers.models import Customer, CustomerStatus, FollowUpStatus
 from mycustomers.selection import selected
-
-
-class ActionError(Exception):
-    """A state change that cannot be applied; the message is shown to the performer."""
 
 
 @dataclass(frozen=True)
@@ -189,9 +187,6 @@ def change_customer_lists(
 ) -> ListsChange:
     """The detail page's lists control (D4): block, unblock, or make ``lists`` exactly the
     customer's custom lists. Blocked excludes every other list (L4)."""
-    # lists.services imports this module (for ActionError): import it here, not at the top.
-    from lists.services import set_customer_lists
-
     if blocked and lists:
         raise ActionError(
             "A blocked customer can't be in other lists: untick Blocked or the lists."

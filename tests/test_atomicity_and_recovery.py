@@ -9,6 +9,7 @@ from django.urls import reverse
 
 import contacts.mail
 import lists.services
+import mycustomers.jobs
 import mycustomers.services
 from contacts.models import ContactEvent, Note
 from lists.models import CustomerList, Membership
@@ -80,7 +81,7 @@ def test_a_failure_mid_action_applies_nothing_and_says_so(
 def test_a_failure_mid_list_delete_keeps_the_list_and_its_members(owner, book, monkeypatch):
     monkeypatch.setattr(lists.services, "log_activity", explode)
     with pytest.raises(DatabaseError):
-        lists.services.delete_list(performer=owner, customer_list=book)
+        mycustomers.jobs.delete_list(performer=owner, customer_list=book)
     assert CustomerList.objects.filter(pk=book.pk).exists()
     assert Customer.objects.get(member_name="Ann").list_names == "VIP"
 

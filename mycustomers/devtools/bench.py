@@ -38,7 +38,7 @@ from contacts.types import EFFECTS, ContactType
 from lists.models import CustomerList
 from lists.services import set_customer_lists
 from mycustomers import counts
-from mycustomers.mass_actions import apply_next_chunk
+from mycustomers.jobs import apply_next_chunk
 from mycustomers.models import Customer, MassAction, Performer
 from mycustomers.services import block_customers, delete_customers
 

@@ -158,7 +158,7 @@ MYCUSTOMERS = {
     "DELETED_RETENTION_DAYS": 30,
     "HISTORY_MONTHS": 16,
     # A mass action over more customers than this runs in the background, this many
-    # customers per transaction (mycustomers.mass_actions): the request answers at once.
+    # customers per transaction (mycustomers.jobs): the request answers at once.
     "BACKGROUND_ACTION_MIN": 5_000,
     "BACKGROUND_CHUNK": 5_000,
 }

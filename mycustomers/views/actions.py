@@ -23,12 +23,12 @@ from django.views.generic import ListView
 
 from contacts.mail import create_mail, send_mail
 from lists.services import create_list, set_customer_lists
-from mycustomers import mass_actions
+from mycustomers import jobs
 from mycustomers.action_forms import AssignForm, ComposeForm, SelectionForm
+from mycustomers.errors import ActionError
 from mycustomers.models import Customer, MassAction
 from mycustomers.once import AlreadyDone
 from mycustomers.services import (
-    ActionError,
     block_customers,
     delete_customers,
     restore_customers,
@@ -76,10 +76,14 @@ class SelectionActionView(LoginRequiredMixin, View):
         if form is not None and not form.is_valid():
             return self.render(form, status=400)
         try:
-            if self.kind and mass_actions.runs_in_background(self.selection.customers.count()):
-                message = self.start_in_background(form)
-            else:
-                message = self.apply(form)
+            outcome = jobs.run(
+                performer=request.user,
+                kind=self.kind,
+                customers=self.selection.customers,
+                apply=lambda: self.apply(form),
+                params=lambda: self.background_params(form),
+            )
+            message = self.started(outcome.action) if outcome.in_background else outcome.result
         except DatabaseError:
             # The action's transaction rolled back as a whole: say so rather than a 500.
             logger.exception("%s failed", type(self).__name__)
@@ -105,27 +109,16 @@ class SelectionActionView(LoginRequiredMixin, View):
     def apply(self, form) -> str:
         raise NotImplementedError
 
-    def start_in_background(self, form) -> str:
-        """A selection too large for one request: queue it (mycustomers.mass_actions)."""
-        with transaction.atomic():
-            action = mass_actions.start(
-                performer=self.request.user,
-                kind=self.kind,
-                customers=self.selection.customers,
-                **self.background_params(form),
-            )
-        self.started(action)
-        return (
-            f"{action.get_kind_display()}: {customers(action.total)}, in the background. "
-            "Its progress shows above the table; you can go on working meanwhile."
-        )
-
     def background_params(self, form) -> dict:
         """What the background action needs besides the customers (``MassAction`` fields)."""
         return {}
 
-    def started(self, action: MassAction) -> None:
-        """Called once a background action is queued."""
+    def started(self, action: MassAction) -> str:
+        """The message once a selection too large for one request is queued (mycustomers.jobs)."""
+        return (
+            f"{action.get_kind_display()}: {customers(action.total)}, in the background. "
+            "Its progress shows above the table; you can go on working meanwhile."
+        )
 
     def render(self, form, status: int = 200):
         count = self.selection.customers.count()
@@ -229,8 +222,9 @@ class DeleteView(SelectionActionView):
             self.remember_for_undo(deletion.deleted_at)
         return f"Deleted {customers(deletion.count)}."
 
-    def started(self, action: MassAction) -> None:
+    def started(self, action: MassAction) -> str:
         self.remember_for_undo(action.deleted_at, action=action)
+        return super().started(action)
 
     def remember_for_undo(self, deleted_at: datetime, action: MassAction | None = None) -> None:
         self.request.session[UNDO_SESSION_KEY] = {
@@ -293,7 +287,7 @@ class UndoDeleteView(LoginRequiredMixin, View):
         if not undo:
             messages.error(request, "There is nothing to undo.")
             return redirect("customers:list")
-        outcome = mass_actions.undo_deletion(
+        outcome = jobs.undo_deletion(
             performer=request.user,
             deleted_at=datetime.fromisoformat(undo["at"]),
             background_delete=undo.get("action"),

@@ -1,4 +1,4 @@
-"""The progress of mass actions running in the background (mycustomers.mass_actions): the
+"""The progress of mass actions running in the background (mycustomers.jobs): the
 banner above the main table and the lists page, polled by htmx while one runs, and its
 Stop / Dismiss buttons."""
 
@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
-from mycustomers.mass_actions import cancel, describe
+from mycustomers.jobs import cancel, describe
 from mycustomers.models import MassAction
 
 TEMPLATE = "customers/_background_actions.html"

@@ -17,11 +17,11 @@ from contacts.forms import NoteForm, OfferForm
 from contacts.models import Note
 from contacts.notes import add_note, delete_note, edit_note, with_edited
 from contacts.offers import send_offer
+from mycustomers.errors import ActionError
 from mycustomers.forms import CustomerListsForm, FollowUpForm, NicknameForm
 from mycustomers.models import CustomerStatus, FollowUpStatus
 from mycustomers.once import AlreadyDone
 from mycustomers.services import (
-    ActionError,
     ListsChange,
     change_customer_lists,
     set_follow_up,

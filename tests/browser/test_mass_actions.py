@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from mycustomers import mass_actions
+from mycustomers import jobs
 from mycustomers.models import Customer, MassAction
 from tests.browser.a11y import assert_accessible
 from tests.factories import make_customer
@@ -122,10 +122,10 @@ def test_a_large_action_shows_its_progress_without_a_reload(
     assert_accessible(page)
 
     action = MassAction.objects.get(performer=owner)
-    mass_actions.apply_next_chunk(action.pk)
+    jobs.apply_next_chunk(action.pk)
     expect(progress).to_contain_text("5 done so far.")  # htmx polls every 2 s
     expect(progress.get_by_role("progressbar")).to_have_attribute("value", "5")
-    mass_actions.run_mass_action.call(action.pk)
+    jobs.run_mass_action.call(action.pk)
     expect(progress).to_contain_text("Blocked 15 customers.")
     assert Customer.objects.blocked().count() == 15
 

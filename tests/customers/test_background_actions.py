@@ -1,4 +1,4 @@
-"""Large mass actions run in the background, in chunks (mycustomers.mass_actions)."""
+"""Large mass actions run in the background, in chunks (mycustomers.jobs)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from django.utils import timezone
 from contacts.models import Activity, ContactEvent, Mail, MailDelivery
 from contacts.types import ContactType
 from lists.models import CustomerList, Membership
-from lists.services import MembersUpdate, delete_list, rename_list, set_customer_lists
-from mycustomers import mass_actions
+from lists.services import set_customer_lists
+from mycustomers import jobs
+from mycustomers.jobs import MembersUpdate, delete_list, rename_list
 from mycustomers.models import Customer, CustomerStatus, MassAction
 from tests.factories import make_customer
 
@@ -50,7 +51,7 @@ def statuses(owner):
 
 
 def start(owner, kind, **params):
-    return mass_actions.start(
+    return jobs.start(
         performer=owner, kind=kind, customers=Customer.objects.for_performer(owner), **params
     )
 
@@ -68,7 +69,7 @@ class TestChunks:
     def test_an_action_is_applied_a_chunk_per_call_until_done(self, owner, people, queue_only):
         action = start(owner, MassAction.Kind.BLOCK)
         assert (action.total, action.processed, action.state) == (5, 0, "running")
-        assert mass_actions.apply_next_chunk(action.pk) is True
+        assert jobs.apply_next_chunk(action.pk) is True
         assert list(statuses(owner).values()) == [
             "blocked",
             "blocked",
@@ -76,8 +77,8 @@ class TestChunks:
             "active",
             "active",
         ]
-        assert mass_actions.apply_next_chunk(action.pk) is True
-        assert mass_actions.apply_next_chunk(action.pk) is False
+        assert jobs.apply_next_chunk(action.pk) is True
+        assert jobs.apply_next_chunk(action.pk) is False
         action.refresh_from_db()
         assert (action.processed, action.changed, action.state) == (5, 5, "done")
         assert action.finished_at is not None
@@ -87,9 +88,9 @@ class TestChunks:
     def test_a_finished_action_is_never_applied_again(self, owner, people, queue_only):
         mail = Mail.objects.create(performer=owner, subject="Hi", body="Hello")
         action = start(owner, MassAction.Kind.SEND_MAIL, mail=mail)
-        while mass_actions.apply_next_chunk(action.pk):
+        while jobs.apply_next_chunk(action.pk):
             pass
-        assert mass_actions.apply_next_chunk(action.pk) is False  # resumed once more
+        assert jobs.apply_next_chunk(action.pk) is False  # resumed once more
         assert MailDelivery.objects.filter(mail=mail).count() == 5
         assert ContactEvent.objects.filter(type=ContactType.MAIL_SENT).count() == 5
         assert set(Customer.objects.values_list("mail_sent", flat=True)) == {1}
@@ -97,7 +98,7 @@ class TestChunks:
     def test_each_chunk_checks_again_who_is_eligible(self, owner, people, queue_only):
         action = start(owner, MassAction.Kind.BLOCK)
         Customer.objects.filter(member_name="Eve").update(status=CustomerStatus.BLOCKED)
-        while mass_actions.apply_next_chunk(action.pk):
+        while jobs.apply_next_chunk(action.pk):
             pass
         action.refresh_from_db()
         assert (action.processed, action.changed) == (5, 4)
@@ -105,14 +106,14 @@ class TestChunks:
     def test_the_selection_is_the_one_confirmed(self, owner, people, queue_only):
         action = start(owner, MassAction.Kind.BLOCK)
         make_customer(owner, "Zoe")  # arrives after the performer confirmed
-        mass_actions.run_mass_action.call(action.pk)
+        jobs.run_mass_action.call(action.pk)
         assert statuses(owner)["Zoe"] == "active"
 
     def test_a_stopped_action_keeps_what_was_done(self, owner, people, queue_only):
         action = start(owner, MassAction.Kind.DELETE)
-        mass_actions.apply_next_chunk(action.pk)
-        mass_actions.cancel(action)
-        assert mass_actions.apply_next_chunk(action.pk) is False
+        jobs.apply_next_chunk(action.pk)
+        jobs.cancel(action)
+        assert jobs.apply_next_chunk(action.pk) is False
         assert list(statuses(owner).values()) == [
             "deleted",
             "deleted",
@@ -121,40 +122,40 @@ class TestChunks:
             "active",
         ]
         action.refresh_from_db()
-        assert mass_actions.describe(action) == "Stopped after 2 of 5: Deleted 2 customers."
+        assert jobs.describe(action) == "Stopped after 2 of 5: Deleted 2 customers."
         assert action.customer_ids == []
 
     def test_a_failing_chunk_changes_nothing_and_ends_the_action(self, owner, people, queue_only):
         vip = CustomerList.objects.create(performer=owner, name="VIP")
         action = start(owner, MassAction.Kind.ASSIGN, list_ids=[vip.pk])
-        mass_actions.apply_next_chunk(action.pk)
+        jobs.apply_next_chunk(action.pk)
         assert Membership.objects.count() == 2
         vip.delete()  # meanwhile, on the lists page
-        with pytest.raises(mass_actions.ActionError):
-            mass_actions.apply_next_chunk(action.pk)
+        with pytest.raises(jobs.ActionError):
+            jobs.apply_next_chunk(action.pk)
         action.refresh_from_db()
         assert (action.state, action.processed, action.customer_ids) == ("failed", 2, [])
-        assert mass_actions.describe(action) == (
+        assert jobs.describe(action) == (
             "Failed after 2 of 5 (one of its lists was deleted meanwhile): "
             "Assigned 2 customers; the rest is unchanged."
         )
 
     def test_one_delete_shares_one_time_across_chunks(self, owner, people, queue_only):
         action = start(owner, MassAction.Kind.DELETE)
-        mass_actions.run_mass_action.call(action.pk)
+        jobs.run_mass_action.call(action.pk)
         times = set(Customer.objects.values_list("status_changed_at", flat=True))
         assert len(times) == 1 and None not in times
 
     def test_unfinished_actions_are_resumed(self, owner, people, queue_only, settings):
         action = start(owner, MassAction.Kind.BLOCK)
-        mass_actions.apply_next_chunk(action.pk)
+        jobs.apply_next_chunk(action.pk)
         settings.TASKS = {
             "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
         }
-        assert mass_actions.resume_unfinished() == 1
+        assert jobs.resume_unfinished() == 1
         action.refresh_from_db()
         assert (action.state, action.processed, action.changed) == ("done", 5, 5)
-        assert mass_actions.resume_unfinished() == 0
+        assert jobs.resume_unfinished() == 0
 
     def test_the_assign_mail_and_restore_kinds(self, owner, people):
         vip = CustomerList.objects.create(performer=owner, name="VIP")
@@ -192,7 +193,7 @@ class TestViews:
 
     def test_the_banner_polls_while_an_action_runs(self, owner, owner_client, people, queue_only):
         action = start(owner, MassAction.Kind.BLOCK)
-        mass_actions.apply_next_chunk(action.pk)
+        jobs.apply_next_chunk(action.pk)
         shown = banner(owner_client.get(reverse("customers:list")))
         assert "Blocking 5 customers: 2 done so far." in shown
         assert 'hx-trigger="every 2s"' in shown and '<progress max="5" value="2"' in shown
@@ -201,13 +202,13 @@ class TestViews:
         polled = owner_client.get(reverse("customers:background"))
         assert polled.content.decode().startswith("{#") is False
         assert "2 done so far" in polled.content.decode()
-        mass_actions.run_mass_action.call(action.pk)
+        jobs.run_mass_action.call(action.pk)
         done = owner_client.get(reverse("customers:background")).content.decode()
         assert "Blocked 5 customers." in done and "hx-trigger" not in done
 
     def test_stop_and_dismiss(self, owner, owner_client, people, queue_only):
         action = start(owner, MassAction.Kind.BLOCK)
-        mass_actions.apply_next_chunk(action.pk)
+        jobs.apply_next_chunk(action.pk)
         response = owner_client.post(reverse("customers:stop_background", args=[action.pk]))
         assert response.status_code == 302
         action.refresh_from_db()
@@ -236,7 +237,7 @@ class TestViews:
         self, owner, owner_client, colleague, queue_only
     ):
         make_customer(colleague, "Zed")
-        theirs = mass_actions.start(
+        theirs = jobs.start(
             performer=colleague,
             kind=MassAction.Kind.BLOCK,
             customers=Customer.objects.for_performer(colleague),
@@ -296,8 +297,8 @@ class TestViews:
     ):
         owner_client.post(reverse("customers:delete"), {"scope": "all"})
         delete = MassAction.objects.get()
-        mass_actions.apply_next_chunk(delete.pk)
-        mass_actions.apply_next_chunk(delete.pk)  # 4 of 5 deleted
+        jobs.apply_next_chunk(delete.pk)
+        jobs.apply_next_chunk(delete.pk)  # 4 of 5 deleted
         settings.TASKS = {
             "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
         }
@@ -305,7 +306,7 @@ class TestViews:
         delete.refresh_from_db()
         assert delete.state == "cancelled"
         assert set(statuses(owner).values()) == {"active"}
-        assert mass_actions.apply_next_chunk(delete.pk) is False
+        assert jobs.apply_next_chunk(delete.pk) is False
         assert set(statuses(owner).values()) == {"active"}
 
     def test_the_main_view_reads_the_actions_in_one_query(
@@ -343,14 +344,14 @@ class TestListNames:
         assert CustomerList.objects.get(pk=vip.pk).name == "Gold"
         assert self.list_names(owner) == {"VIP"}  # not yet
         action = MassAction.objects.get(kind=MassAction.Kind.LIST_NAMES)
-        mass_actions.apply_next_chunk(action.pk)
-        assert mass_actions.describe(action.__class__.objects.get(pk=action.pk)) == (
+        jobs.apply_next_chunk(action.pk)
+        assert jobs.describe(action.__class__.objects.get(pk=action.pk)) == (
             "List “VIP” renamed to “Gold”: updating 5 customers: 2 done so far."
         )
-        mass_actions.run_mass_action.call(action.pk)
+        jobs.run_mass_action.call(action.pk)
         assert self.list_names(owner) == {"Gold"}
         action.refresh_from_db()
-        assert mass_actions.describe(action) == "List “VIP” renamed to “Gold”: updated 5 customers."
+        assert jobs.describe(action) == "List “VIP” renamed to “Gold”: updated 5 customers."
         details = Activity.objects.filter(detail="List “VIP” renamed to “Gold”")
         assert details.count() == 5
 
@@ -358,7 +359,7 @@ class TestListNames:
         update = delete_list(performer=owner, customer_list=vip)
         assert update == MembersUpdate(5, in_background=True)
         assert not Membership.objects.exists()
-        mass_actions.run_mass_action.call(MassAction.objects.get().pk)
+        jobs.run_mass_action.call(MassAction.objects.get().pk)
         assert self.list_names(owner) == {""}
         assert {c.list_label for c in Customer.objects.for_performer(owner)} == {"Unassigned"}
 
@@ -437,8 +438,8 @@ def test_the_banner_shows_the_latest_five_of_the_last_day(owner, owner_client, p
 
 def test_an_action_nobody_runs_says_it_waits_for_the_worker(owner, people, queue_only):
     action = start(owner, MassAction.Kind.BLOCK)
-    assert mass_actions.describe(action) == "Blocking 5 customers: waiting to start."
+    assert jobs.describe(action) == "Blocking 5 customers: waiting to start."
     action.created_at -= timedelta(minutes=2)
-    assert mass_actions.describe(action) == (
+    assert jobs.describe(action) == (
         "Blocking 5 customers: still waiting for the background worker."
     )

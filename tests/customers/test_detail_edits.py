@@ -8,8 +8,9 @@ from django.urls import reverse
 
 from contacts.models import Activity, ActivityVerb
 from lists.models import CustomerList, Membership
+from mycustomers.errors import ActionError
 from mycustomers.models import Customer, CustomerStatus, FollowUpStatus
-from mycustomers.services import ActionError, set_follow_up, set_nickname
+from mycustomers.services import set_follow_up, set_nickname
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db

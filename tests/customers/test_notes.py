@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from contacts.models import Activity, ActivityVerb, Note
 from contacts.notes import add_note
-from mycustomers.services import ActionError
+from mycustomers.errors import ActionError
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from contacts.models import Activity, ActivityVerb, Offer
 from contacts.offers import send_offer
+from mycustomers.errors import ActionError
 from mycustomers.models import Customer, CustomerStatus
 from mycustomers.once import AlreadyDone, create_once
-from mycustomers.services import ActionError
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db

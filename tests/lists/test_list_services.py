@@ -4,17 +4,11 @@ import pytest
 
 from contacts.models import Activity, ActivityVerb
 from lists.models import CustomerList, Membership
-from lists.services import (
-    MembersUpdate,
-    add_to_list,
-    create_list,
-    delete_list,
-    remove_from_list,
-    rename_list,
-    set_customer_lists,
-)
+from lists.services import add_to_list, create_list, remove_from_list, set_customer_lists
+from mycustomers.errors import ActionError
+from mycustomers.jobs import MembersUpdate, delete_list, rename_list
 from mycustomers.models import Customer, CustomerStatus
-from mycustomers.services import ActionError, block_customers
+from mycustomers.services import block_customers
 from tests.factories import add_event, make_customer
 
 pytestmark = pytest.mark.django_db

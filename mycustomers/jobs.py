@@ -1,14 +1,16 @@
-"""Mass actions over many customers, in the background (SPEC §4, issue 8).
+"""The background-job engine: the one place that decides whether a mass action or a list
+change runs now or in the background, and the task that runs it (SPEC §4).
 
-Changing 100,000 customers takes from ~3 s (block) to ~15 s (send mail) on two cores: every
-changed row rewrites its ~20 index entries. Rather than hold the request (and the performer's
-write lock, which event recording waits for) that long, a selection larger than
-``BACKGROUND_ACTION_MIN`` is taken as a list of ids when the performer confirms, and a task
-(django-tasks, run by ``manage.py db_worker``) applies the same service as the small case to
-``BACKGROUND_CHUNK`` customers at a time, one transaction each. The chunk's progress is saved
-in that transaction, so a chunk is applied exactly once even if the worker stops and the
-action is resumed (``manage.py resume_mass_actions``); each chunk re-checks who is eligible
-(already blocked, deleted meanwhile, ...), as the one-transaction action would.
+Changing a hundred thousand customers takes seconds (every changed row rewrites its index
+entries; docs/performance.md). Rather than hold the request (and the performer's write lock,
+which event recording waits for) that long, ``run`` applies a change to at most
+``BACKGROUND_ACTION_MIN`` customers at once, and takes a larger selection as a list of ids
+when the performer confirms, for a task (django-tasks, run by ``manage.py db_worker``) that
+applies the same service as the small case to ``BACKGROUND_CHUNK`` customers at a time, one
+transaction each. The chunk's progress is saved in that transaction, so a chunk is applied
+exactly once even if the worker stops and the action is resumed (``manage.py
+resume_mass_actions``); each chunk re-checks who is eligible (already blocked, deleted
+meanwhile, ...), as the one-transaction action would.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
@@ -27,11 +30,12 @@ from django.utils.translation import ngettext
 from django_tasks import task
 
 from contacts.mail import deliver_mail
-from lists.models import CustomerList
-from lists.services import set_customer_lists, update_list_names
+from lists import services as list_services
+from lists.models import CustomerList, list_members
 from mycustomers import services
-from mycustomers.models import Customer, MassAction
-from mycustomers.services import ActionError
+from mycustomers.errors import ActionError
+from mycustomers.models import Customer, MassAction, Performer
+from mycustomers.selection import Selection, selected
 
 logger = logging.getLogger(__name__)
 Kind = MassAction.Kind
@@ -40,11 +44,42 @@ Kind = MassAction.Kind
 WORKER_SILENCE = timedelta(minutes=1)
 
 
-def runs_in_background(count: int) -> bool:
-    return count > settings.MYCUSTOMERS["BACKGROUND_ACTION_MIN"]
+T = TypeVar("T")
 
 
-def start(*, performer, kind: str, customers: QuerySet, **params) -> MassAction:
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What ``run`` did: ``result`` of the change applied now, or the ``action`` queued."""
+
+    result: T | None = None
+    action: MassAction | None = None
+
+    @property
+    def in_background(self) -> bool:
+        return self.action is not None
+
+
+def run(
+    *,
+    performer: Performer,
+    kind: str,
+    customers: QuerySet,
+    apply: Callable[[], T],
+    params: Callable[[], dict] = dict,
+    count: int | None = None,
+) -> Outcome[T]:
+    """Apply a change now (``apply()``), or, over more than ``BACKGROUND_ACTION_MIN``
+    customers, queue ``kind`` for them with ``params()`` (the ``MassAction`` fields it needs)."""
+    if count is None:
+        count = customers.count()
+    if count <= settings.MYCUSTOMERS["BACKGROUND_ACTION_MIN"]:
+        return Outcome(result=apply())
+    with transaction.atomic():
+        action = start(performer=performer, kind=kind, customers=customers, **params())
+    return Outcome(action=action)
+
+
+def start(*, performer: Performer, kind: str, customers: QuerySet, **params) -> MassAction:
     """Take the ids of ``customers`` (the performer's) and queue the task that applies
     ``kind`` to them; ``params``: ``mail``, ``list_ids``, ``deleted_at`` or ``detail``, as the
     kind needs.
@@ -91,7 +126,9 @@ class Undo:
     in_background: bool
 
 
-def undo_deletion(*, performer, deleted_at: datetime, background_delete: int | None) -> Undo:
+def undo_deletion(
+    *, performer: Performer, deleted_at: datetime, background_delete: int | None
+) -> Undo:
     """Undo one delete: stop it first if it still runs in the background (``background_delete``:
     its action's id), then restore the customers it deleted, in the background too if many."""
     if background_delete:
@@ -100,11 +137,62 @@ def undo_deletion(*, performer, deleted_at: datetime, background_delete: int | N
     deleted = Customer.objects.for_performer(performer).deleted()
     deleted = deleted.filter(status_changed_at=deleted_at)
     count = deleted.count()
-    if runs_in_background(count):
-        start(performer=performer, kind=Kind.RESTORE, customers=deleted)
-        return Undo(count, in_background=True)
-    restored = services.undo_deletion(performer=performer, deleted_at=deleted_at)
-    return Undo(restored, in_background=False)
+    outcome = run(
+        performer=performer,
+        kind=Kind.RESTORE,
+        customers=deleted,
+        count=count,
+        apply=lambda: services.undo_deletion(performer=performer, deleted_at=deleted_at),
+    )
+    return Undo(count if outcome.in_background else outcome.result, outcome.in_background)
+
+
+@dataclass(frozen=True)
+class MembersUpdate:
+    """How a list's members were updated after it was renamed or deleted."""
+
+    count: int
+    in_background: bool
+
+
+def rename_list(*, performer: Performer, customer_list: CustomerList, name: str) -> MembersUpdate:
+    """Rename a list; every member's list names follow (in the background if they are many)."""
+    with (
+        transaction.atomic(),
+        selected(list_members(performer, customer_list), performer=performer) as members,
+    ):
+        old_name = list_services.rename_list(
+            performer=performer, customer_list=customer_list, name=name
+        )
+        detail = f"List “{old_name}” renamed to “{customer_list.name}”"
+        return _update_members(performer, members, detail=detail)
+
+
+def delete_list(*, performer: Performer, customer_list: CustomerList) -> MembersUpdate:
+    """Delete a list, never its customers; members left in no list fall back to New
+    Customers or Unassigned by the L2 rules (L6)."""
+    # The members are taken before their memberships go with the list.
+    with (
+        transaction.atomic(),
+        selected(list_members(performer, customer_list), performer=performer) as members,
+    ):
+        list_services.delete_list(performer=performer, customer_list=customer_list)
+        return _update_members(performer, members, detail=f"List “{customer_list.name}” deleted")
+
+
+def _update_members(performer: Performer, members: Selection, *, detail: str) -> MembersUpdate:
+    customers = Customer.objects.filter(pk__in=members.ids())
+    outcome = run(
+        performer=performer,
+        kind=Kind.LIST_NAMES,
+        customers=customers,
+        count=members.count,
+        apply=lambda: list_services.update_list_names(
+            performer=performer, customers=customers, detail=detail
+        ),
+        params=lambda: {"detail": detail},
+    )
+    return MembersUpdate(members.count, in_background=outcome.in_background)
 
 
 @task()
@@ -163,7 +251,9 @@ def _assign(action: MassAction, customers: QuerySet) -> int:
     if len(lists) != len(set(action.list_ids)):
         # Assigning the rest to fewer lists would take them out of the deleted one's siblings.
         raise ActionError("one of its lists was deleted meanwhile")
-    return set_customer_lists(performer=action.performer, customers=customers, lists=lists)
+    return list_services.set_customer_lists(
+        performer=action.performer, customers=customers, lists=lists
+    )
 
 
 APPLY: dict[str, Callable[[MassAction, QuerySet], int]] = {
@@ -175,7 +265,7 @@ APPLY: dict[str, Callable[[MassAction, QuerySet], int]] = {
     ),
     Kind.RESTORE: lambda a, c: services.restore_customers(performer=a.performer, customers=c),
     Kind.ASSIGN: _assign,
-    Kind.LIST_NAMES: lambda a, c: update_list_names(
+    Kind.LIST_NAMES: lambda a, c: list_services.update_list_names(
         performer=a.performer, customers=c, detail=a.detail
     ),
 }
