@@ -13,7 +13,7 @@ from django.utils import timezone
 from contacts.activity import log_activity
 from contacts.models import ActivityVerb, Mail, MailDelivery
 from contacts.services import record_mail_sent
-from mycustomers.models import Customer, CustomerStatus
+from mycustomers.models import Customer, CustomerStatus, Performer
 from mycustomers.once import create_once
 from mycustomers.selection import Selection, selected
 
@@ -26,7 +26,7 @@ class MailResult:
 
 
 def send_mail(
-    *, performer, customers: QuerySet, subject: str, body: str, token: UUID | None = None
+    *, performer: Performer, customers: QuerySet, subject: str, body: str, token: UUID | None = None
 ) -> MailResult:
     """Mail every selected customer who is not blocked; deliveries are individual, so no
     recipient sees another's name. Deleted customers are skipped too (they are not in
@@ -48,12 +48,14 @@ def send_mail(
         return MailResult(mail=mail, sent=sent, skipped_blocked=skipped)
 
 
-def create_mail(*, performer, subject: str, body: str, token: UUID | None = None) -> Mail:
+def create_mail(
+    *, performer: Performer, subject: str, body: str, token: UUID | None = None
+) -> Mail:
     """The mail itself, before any delivery; ``AlreadyDone`` if ``token`` was used."""
     return create_once(Mail, performer=performer, subject=subject, body=body, token=token)
 
 
-def deliver_mail(*, performer, mail: Mail, customers: QuerySet) -> int:
+def deliver_mail(*, performer: Performer, mail: Mail, customers: QuerySet) -> int:
     """Deliver ``mail`` to the active ones of ``customers`` (a background mass action does
     this chunk by chunk). Returns how many it was delivered to."""
     customers = customers.filter(performer=performer)
@@ -61,7 +63,7 @@ def deliver_mail(*, performer, mail: Mail, customers: QuerySet) -> int:
         return _deliver(performer, mail, selection)
 
 
-def _deliver(performer, mail: Mail, selection: Selection) -> int:
+def _deliver(performer: Performer, mail: Mail, selection: Selection) -> int:
     table = Customer._meta.db_table
     sent = record_mail_sent(
         performer=performer,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from contacts.models import Activity, ActivityVerb, Note
 from mycustomers.errors import ActionError
-from mycustomers.models import Customer
+from mycustomers.models import Customer, Performer
 from mycustomers.once import create_once
 
 MAX_NOTE = Note._meta.get_field("body").max_length
@@ -30,7 +30,9 @@ def clean_note_body(body: str) -> str:
     return body
 
 
-def add_note(*, performer, customer: Customer, body: str, token: UUID | None = None) -> Note:
+def add_note(
+    *, performer: Performer, customer: Customer, body: str, token: UUID | None = None
+) -> Note:
     """``token``: the add form's (``mycustomers.once``); a repeat raises ``AlreadyDone``."""
     body = clean_note_body(body)
     _check_owner(performer, customer)
@@ -49,7 +51,7 @@ def add_note(*, performer, customer: Customer, body: str, token: UUID | None = N
     return note
 
 
-def edit_note(*, performer, note: Note, body: str) -> Note:
+def edit_note(*, performer: Performer, note: Note, body: str) -> Note:
     body = clean_note_body(body)
     _check_owner(performer, note)
     if body == note.body:
@@ -62,7 +64,7 @@ def edit_note(*, performer, note: Note, body: str) -> Note:
     return note
 
 
-def delete_note(*, performer, note: Note) -> None:
+def delete_note(*, performer: Performer, note: Note) -> None:
     _check_owner(performer, note)
     with transaction.atomic():
         deleted, _ = Note.objects.for_performer(performer).filter(pk=note.pk).delete()
@@ -83,13 +85,13 @@ def excerpt(text: str, length: int = EXCERPT) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
-def _log(performer, customer_id: int, verb: str, body: str) -> None:
+def _log(performer: Performer, customer_id: int, verb: str, body: str) -> None:
     Activity.objects.create(
         performer=performer, customer_id=customer_id, verb=verb, detail=f"“{excerpt(body)}”"
     )
 
 
-def _check_owner(performer, obj) -> None:
+def _check_owner(performer: Performer, obj) -> None:
     # Defence in depth: views fetch through the performer already.
     if obj.performer_id != performer.pk:
         raise ActionError("That customer is not yours.")

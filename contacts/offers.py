@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from contacts.models import Activity, ActivityVerb, Offer
 from mycustomers.errors import ActionError
-from mycustomers.models import Customer, CustomerStatus
+from mycustomers.models import Customer, CustomerStatus, Performer
 from mycustomers.once import create_once
 
 MIN_VALUE = Decimal("0.01")
@@ -27,7 +27,7 @@ class OfferTotals:
     value: Decimal
 
 
-def offer_totals(*, performer, customer: Customer) -> OfferTotals:
+def offer_totals(*, performer: Performer, customer: Customer) -> OfferTotals:
     """Count and total value of every offer sent to the customer, redeemed or not."""
     totals = (
         Offer.objects.for_performer(performer)
@@ -39,7 +39,7 @@ def offer_totals(*, performer, customer: Customer) -> OfferTotals:
 
 def send_offer(
     *,
-    performer,
+    performer: Performer,
     customer: Customer,
     value: Decimal,
     expires_at: datetime | None = None,

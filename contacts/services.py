@@ -9,7 +9,7 @@ events arrive (every rule is a sum, a min or a max).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,9 +17,10 @@ from typing import NamedTuple
 
 from django.db import connection, transaction
 
-from contacts.models import ContactEvent, MailDelivery
-from contacts.types import EFFECTS, ContactType, MissedCall
-from mycustomers.models import COUNTER_FIELDS, Customer, CustomerStatus, Member
+from contacts import sql
+from contacts.models import ContactEvent
+from contacts.types import ContactType
+from mycustomers.models import CustomerStatus, Member, Performer
 from mycustomers.selection import lock_performer
 
 MAX_MEMBER_NAME = Member._meta.get_field("name").max_length
@@ -76,7 +77,7 @@ class RecordedEvent:
     reference: str | None
 
 
-def record_events(*, performer, events: Sequence[NewEvent]) -> list[RecordedEvent]:
+def record_events(*, performer: Performer, events: Sequence[NewEvent]) -> list[RecordedEvent]:
     """Insert ``events`` for ``performer`` and update the affected customers' counters.
 
     Members and customers are created as needed; a deleted customer who contacts the
@@ -89,23 +90,23 @@ def record_events(*, performer, events: Sequence[NewEvent]) -> list[RecordedEven
         return []
     with transaction.atomic(), connection.cursor() as cursor:
         source, params = _stage(cursor, performer.pk, events)
-        cursor.execute(_record_sql(source), params)
+        cursor.execute(sql.record(source), params)
         return [RecordedEvent(*row) for row in cursor.fetchall()]
 
 
-def record_valid_events(*, performer, events: Sequence[NewEvent]) -> int:
+def record_valid_events(*, performer: Performer, events: Sequence[NewEvent]) -> int:
     """``record_events`` for events already checked with ``NewEvent.validate`` (an import
     validates each row as it parses it, to name its line). Returns how many were inserted."""
     if not events:
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
         source, params = _stage(cursor, performer.pk, events)
-        cursor.execute(_record_sql(source, then="SELECT count(*) FROM new_events"), params)
+        cursor.execute(sql.record(source, then=sql.COUNT_EVENTS), params)
         return cursor.fetchone()[0]
 
 
 def record_mail_sent(
-    *, performer, customers_sql: str, mail_id: int, occurred_at: datetime, summary: str
+    *, performer: Performer, customers_sql: str, mail_id: int, occurred_at: datetime, summary: str
 ) -> int:
     """Record one ``mail_sent`` event for every customer id ``customers_sql`` yields (the
     performer's own, active ones) and link each to the mail's delivery; one statement,
@@ -116,19 +117,9 @@ def record_mail_sent(
     """
     if not summary or len(summary) > MAX_SUMMARY:
         raise EventError(f"summary must be 1–{MAX_SUMMARY} characters")
-    source = f"""
-        SELECT c.id, %(type)s, %(at)s::timestamptz, 0::numeric, 1, NULL::text, %(summary)s
-        FROM {Customer._meta.db_table} c
-        WHERE c.id IN ({customers_sql}) AND c.performer_id = %(performer)s
-        ORDER BY c.id
-    """
-    deliveries = f"""
-        INSERT INTO {MailDelivery._meta.db_table} (performer_id, mail_id, customer_id, event_id)
-        SELECT %(performer)s, %(mail)s, customer_id, id FROM new_events
-    """
     with connection.cursor() as cursor:
         cursor.execute(
-            _record_sql(source, then=deliveries),
+            sql.record(sql.mail_sent_source(customers_sql), then=sql.LINK_DELIVERIES),
             {
                 "performer": performer.pk,
                 "mail": mail_id,
@@ -141,8 +132,6 @@ def record_mail_sent(
         return cursor.rowcount
 
 
-_STAGE = "event_stage"
-_STAGE_COLUMNS = ", ".join(NewEvent._fields)
 # From this many events a batch travels by COPY (~3 µs a row, against ~10 µs as parameter
 # arrays), below it as arrays: COPY costs ~1 ms more per call, and a live event is
 # recorded on its own.
@@ -152,13 +141,13 @@ COPY_FROM = 500
 def _stage(cursor, performer_id: int, events: Sequence[NewEvent]) -> tuple[str, dict]:
     """Create the members and customers ``events`` name, lock those customers, and send
     the events to the server. Returns the SQL of the events with their customers (for
-    ``_record_sql``) and its parameters."""
+    ``sql.record``) and its parameters."""
     names = sorted({event.member_name for event in events})
     customer_ids = _ensure_customers(cursor, performer_id, names)
     params = {"performer": performer_id, **_STATUS_PARAMS}
     if len(events) >= COPY_FROM:
         _copy_to_stage(cursor, events)
-        return _STAGED_SOURCE, params
+        return sql.STAGED_SOURCE, params
     params.update(
         customer_ids=[customer_ids[event.member_name] for event in events],
         types=[event.type for event in events],
@@ -168,7 +157,7 @@ def _stage(cursor, performer_id: int, events: Sequence[NewEvent]) -> tuple[str, 
         references=[event.reference for event in events],
         summaries=[event.summary for event in events],
     )
-    return _ARRAY_SOURCE, params
+    return sql.ARRAY_SOURCE, params
 
 
 def _ensure_customers(cursor, performer_id: int, names: list[str]) -> dict[str, int]:
@@ -179,167 +168,18 @@ def _ensure_customers(cursor, performer_id: int, names: list[str]) -> dict[str, 
     them from deadlocking with a mass action (mycustomers.selection.lock_performer).
     """
     lock_performer(cursor, performer_id, shared=True)
-    cursor.execute(
-        f"""
-        INSERT INTO {Member._meta.db_table} (name, photo_url, joined_at)
-        SELECT name, '', now() FROM unnest(%(names)s::text[]) AS name
-        ON CONFLICT (name) DO NOTHING;
-        INSERT INTO {Customer._meta.db_table} ({", ".join(_CUSTOMER_COLUMNS)})
-        SELECT %(performer)s, m.id, m.name, {", ".join(_CUSTOMER_DEFAULTS)}
-        FROM {Member._meta.db_table} m WHERE m.name = ANY(%(names)s::text[])
-        ORDER BY m.name
-        ON CONFLICT (performer_id, member_id) DO NOTHING;
-        """,
-        {"names": names, "performer": performer_id, "active": CustomerStatus.ACTIVE},
-    )
-    # Found through the member's unique name and (performer, member): both indexed.
-    cursor.execute(
-        f"""
-        SELECT m.name, c.id
-        FROM {Member._meta.db_table} m
-        JOIN {Customer._meta.db_table} c ON c.performer_id = %s AND c.member_id = m.id
-        WHERE m.name = ANY(%s::text[])
-        ORDER BY c.id FOR UPDATE OF c
-        """,
-        [performer_id, names],
-    )
+    params = {"names": names, "performer": performer_id, "active": CustomerStatus.ACTIVE}
+    cursor.execute(sql.ENSURE_CUSTOMERS, params)
+    cursor.execute(sql.LOCK_CUSTOMERS, params)
     return dict(cursor.fetchall())
 
 
 def _copy_to_stage(cursor, events: Sequence[NewEvent]) -> None:
-    """COPY ``events`` into this session's staging table (created on first use; ON COMMIT
-    DELETE ROWS empties it at commit, and DELETE drops an earlier batch of the same
-    transaction, as in an atomic import)."""
-    cursor.execute(
-        f"""
-        CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} (
-            member_name text, type text, occurred_at timestamptz, amount numeric,
-            quantity integer, reference text, summary text,
-            ord bigint GENERATED ALWAYS AS IDENTITY
-        ) ON COMMIT DELETE ROWS;
-        DELETE FROM {_STAGE};
-        """
-    )
-    with cursor.copy(f"COPY {_STAGE} ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+    cursor.execute(sql.CREATE_STAGE)
+    with cursor.copy(sql.COPY_STAGE) as copy:
         for event in events:
             copy.write_row(event)
-    cursor.execute(f"ANALYZE {_STAGE}")  # temporary tables have no statistics until analysed
+    cursor.execute(sql.ANALYZE_STAGE)
 
-
-_CUSTOMER_COLUMNS = [
-    "performer_id",
-    "member_id",
-    "member_name",
-    "nickname",
-    "status",
-    "follow_up",
-    "affiliate_referral",
-    "new_cleared",
-    "list_names",
-    *COUNTER_FIELDS,
-    "earnings",
-    "last_contact_type",
-    "created_at",
-]
-_CUSTOMER_DEFAULTS = [
-    "''",
-    "%(active)s",
-    "''",
-    "false",
-    "false",
-    "''",
-    *("0" for _ in COUNTER_FIELDS),
-    "0",
-    "''",
-    "now()",
-]
-
-
-def _sql_list(codes: Iterable[str]) -> str:
-    # Codes come from the ContactType enumeration, never from input.
-    return ", ".join(f"'{code}'" for code in codes) or "NULL"
-
-
-def _counter_sums() -> str:
-    sums = []
-    for field in COUNTER_FIELDS:
-        by_one = [c for c, e in EFFECTS.items() if e.counter == field and not e.by_quantity]
-        by_quantity = [c for c, e in EFFECTS.items() if e.counter == field and e.by_quantity]
-        sums.append(
-            f"coalesce(sum(CASE WHEN type IN ({_sql_list(by_one)}) THEN 1 "
-            f"WHEN type IN ({_sql_list(by_quantity)}) THEN quantity END), 0) AS {field}"
-        )
-    return ",\n            ".join(sums)
-
-
-_SETS_MISSED = _sql_list(c for c, e in EFFECTS.items() if e.missed_call is MissedCall.SETS)
-_CLEARS_MISSED = _sql_list(c for c, e in EFFECTS.items() if e.missed_call is MissedCall.CLEARS)
-_CLEARS_NEW = _sql_list(c for c, e in EFFECTS.items() if e.clears_new)
 
 _STATUS_PARAMS = {"active": CustomerStatus.ACTIVE, "deleted": CustomerStatus.DELETED}
-
-# Rows of (customer_id, type, occurred_at, amount, quantity, reference, summary), in order.
-_ARRAY_SOURCE = """
-    SELECT * FROM unnest(
-        %(customer_ids)s::bigint[], %(types)s::text[], %(times)s::timestamptz[],
-        %(amounts)s::numeric[], %(quantities)s::integer[], %(references)s::text[],
-        %(summaries)s::text[]
-    )
-"""
-_STAGED_SOURCE = f"""
-    SELECT c.id, s.type, s.occurred_at, s.amount, s.quantity, s.reference, s.summary
-    FROM {_STAGE} s
-    JOIN {Member._meta.db_table} m ON m.name = s.member_name
-    JOIN {Customer._meta.db_table} c ON c.performer_id = %(performer)s AND c.member_id = m.id
-    ORDER BY s.ord
-"""
-_RETURN_EVENTS = "SELECT id, customer_id, reference FROM new_events ORDER BY id"
-
-
-def _record_sql(source: str, *, then: str = _RETURN_EVENTS) -> str:
-    """One statement: insert the events ``source`` yields, fold them into their customers'
-    counters, then run ``then`` (which may read ``new_events``)."""
-    return f"""
-WITH new_events AS (
-    INSERT INTO {ContactEvent._meta.db_table}
-        (performer_id, customer_id, type, occurred_at, amount, quantity, reference, summary,
-         recorded_at)
-    SELECT %(performer)s, e.*, now() FROM ({source}) AS e
-    ON CONFLICT (performer_id, reference) WHERE reference IS NOT NULL DO NOTHING
-    RETURNING id, customer_id, type, occurred_at, amount, quantity, reference
-),
-latest AS (
-    SELECT DISTINCT ON (customer_id) customer_id, occurred_at, type
-    FROM new_events ORDER BY customer_id, occurred_at DESC, id DESC
-),
-totals AS (
-    SELECT customer_id,
-            {_counter_sums()},
-            sum(amount) AS earnings,
-            min(occurred_at) AS first_contact,
-            max(occurred_at) FILTER (WHERE type IN ({_SETS_MISSED})) AS missed_at,
-            max(occurred_at) FILTER (WHERE type IN ({_CLEARS_MISSED})) AS cleared_at,
-            bool_or(type IN ({_CLEARS_NEW})) AS clears_new
-    FROM new_events GROUP BY customer_id
-),
-updated AS (
-    UPDATE {Customer._meta.db_table} c SET
-        {", ".join(f"{f} = c.{f} + t.{f}" for f in COUNTER_FIELDS)},
-        earnings = c.earnings + t.earnings,
-        first_contact = LEAST(c.first_contact, t.first_contact),
-        -- ">=": of events at the same instant, the one recorded last wins, as in a recount.
-        last_contact_type = CASE WHEN c.last_contact IS NULL OR l.occurred_at >= c.last_contact
-                                 THEN l.type ELSE c.last_contact_type END,
-        last_contact = GREATEST(c.last_contact, l.occurred_at),
-        last_missed_call_at = GREATEST(c.last_missed_call_at, t.missed_at),
-        missed_call_cleared_at = GREATEST(c.missed_call_cleared_at, t.cleared_at),
-        new_cleared = c.new_cleared OR t.clears_new,
-        status = CASE WHEN c.status = %(deleted)s THEN %(active)s ELSE c.status END,
-        status_changed_at = CASE WHEN c.status = %(deleted)s THEN now()
-                                 ELSE c.status_changed_at END
-    FROM totals t JOIN latest l USING (customer_id)
-    WHERE c.id = t.customer_id
-    RETURNING c.id
-)
-{then}
-"""

@@ -35,7 +35,7 @@ class DefaultList(models.TextChoices):
 
 
 class CustomerListQuerySet(TenantQuerySet):
-    def with_member_counts(self, performer) -> list[CustomerList]:
+    def with_member_counts(self, performer: Performer) -> list[CustomerList]:
         """The performer's lists by name, each with ``member_count``: its members still in My
         Customers (blocked customers are in no list; deleted ones keep their memberships for
         Undo, and count nowhere). One query, and two more when the performer's customers or
@@ -48,7 +48,7 @@ class CustomerListQuerySet(TenantQuerySet):
         return lists
 
 
-def member_counts(performer) -> dict[int, int]:
+def member_counts(performer: Performer) -> dict[int, int]:
     """Members still in My Customers of each of the performer's lists that has any.
 
     Each list's memberships are counted from the (list, customer) unique index alone (a join

@@ -15,16 +15,17 @@ from django.db.models import QuerySet
 
 from contacts.activity import log_activity
 from contacts.models import ActivityVerb
+from lists import sql
 from lists.models import CustomerList, DefaultList, Membership
 from mycustomers.errors import ActionError
-from mycustomers.models import Customer, CustomerStatus, Performer
+from mycustomers.models import CustomerStatus, Performer
 from mycustomers.selection import Selection, selected
 
 MAX_NAME = CustomerList._meta.get_field("name").max_length
 RESERVED_NAMES = {label.casefold() for label in DefaultList.labels}
 
 
-def clean_list_name(*, performer, name: str, exclude: CustomerList | None = None) -> str:
+def clean_list_name(*, performer: Performer, name: str, exclude: CustomerList | None = None) -> str:
     """Trimmed name, 1–60 characters, unique per performer ignoring case (L3)."""
     name = " ".join(name.split())
     if not name:
@@ -41,7 +42,7 @@ def clean_list_name(*, performer, name: str, exclude: CustomerList | None = None
     return name
 
 
-def create_list(*, performer, name: str) -> CustomerList:
+def create_list(*, performer: Performer, name: str) -> CustomerList:
     name = clean_list_name(performer=performer, name=name)
     try:
         with transaction.atomic():
@@ -65,7 +66,7 @@ def delete_list(*, performer: Performer, customer_list: CustomerList) -> None:
     CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).delete()
 
 
-def update_list_names(*, performer, customers: QuerySet, detail: str) -> int:
+def update_list_names(*, performer: Performer, customers: QuerySet, detail: str) -> int:
     """Recompute the list names of ``customers`` after one of their lists was renamed or
     deleted, and log ``detail`` in their activity. Returns how many there were."""
     with (
@@ -82,7 +83,9 @@ def update_list_names(*, performer, customers: QuerySet, detail: str) -> int:
         return selection.count
 
 
-def set_customer_lists(*, performer, customers: QuerySet, lists: Sequence[CustomerList]) -> int:
+def set_customer_lists(
+    *, performer: Performer, customers: QuerySet, lists: Sequence[CustomerList]
+) -> int:
     """Make ``lists`` exactly the customers' custom lists (A6: replace, not add).
 
     Assigning ends the "new" badge, and moves blocked customers out of Blocked, since
@@ -103,8 +106,7 @@ def set_customer_lists(*, performer, customers: QuerySet, lists: Sequence[Custom
         # Blocked excludes every other list: assigning takes them out of Blocked.
         log_activity(
             performer=performer,
-            customer_ids_sql=f"SELECT id FROM {Customer._meta.db_table} "
-            f"WHERE id IN ({selection.sql}) AND status = '{CustomerStatus.BLOCKED}'",
+            customer_ids_sql=sql.blocked_among(selection.sql),
             verb=ActivityVerb.UNBLOCKED,
         )
         _assign_in_one_write(selection, list_ids)
@@ -118,7 +120,7 @@ def set_customer_lists(*, performer, customers: QuerySet, lists: Sequence[Custom
         return selection.count
 
 
-def add_to_list(*, performer, customer_list: CustomerList, customers: QuerySet) -> int:
+def add_to_list(*, performer: Performer, customer_list: CustomerList, customers: QuerySet) -> int:
     """Add customers to one list, keeping their other lists. Blocked and deleted customers
     are left out (the caller reports them). Returns how many were newly added."""
     list_ids = _own_list_ids(performer, [customer_list])
@@ -137,7 +139,9 @@ def add_to_list(*, performer, customer_list: CustomerList, customers: QuerySet) 
         return selection.count
 
 
-def remove_from_list(*, performer, customer_list: CustomerList, customers: QuerySet) -> int:
+def remove_from_list(
+    *, performer: Performer, customer_list: CustomerList, customers: QuerySet
+) -> int:
     """Take customers out of one list; those left in none become Unassigned (L2)."""
     with (
         transaction.atomic(),
@@ -166,21 +170,7 @@ def _assign_in_one_write(selection: Selection, list_ids: list[int]) -> None:
     Every customer gets the same names, joined in ``refresh_list_names``'s order."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            WITH fresh AS (
-                SELECT coalesce(string_agg(name, ', ' ORDER BY lower(name), name), '') AS names
-                FROM {CustomerList._meta.db_table} WHERE id = ANY(%(lists)s::bigint[])
-            )
-            UPDATE {Customer._meta.db_table} SET
-                list_names = fresh.names,
-                new_cleared = true,
-                status = %(active)s,
-                status_changed_at = CASE WHEN status = %(blocked)s THEN now()
-                                         ELSE status_changed_at END
-            FROM fresh
-            WHERE id IN ({selection.sql})
-              AND (list_names <> fresh.names OR NOT new_cleared OR status = %(blocked)s)
-            """,
+            sql.assign(selection.sql),
             {"lists": list_ids, "active": CustomerStatus.ACTIVE, "blocked": CustomerStatus.BLOCKED},
         )
 
@@ -190,28 +180,10 @@ def refresh_list_names(selection: Selection, *, clear_new: bool = False) -> None
     one grouped pass, rewriting only the rows that change (each customer row write
     updates every sort index); with ``clear_new``, in the same write, end "new" (M6)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {Customer._meta.db_table} c
-            SET list_names = fresh.names, new_cleared = c.new_cleared OR %(clear_new)s
-            FROM (
-                SELECT s.id, coalesce(
-                    string_agg(l.name, ', ' ORDER BY lower(l.name), l.name), ''
-                ) AS names
-                FROM {selection.table} s
-                LEFT JOIN {Membership._meta.db_table} m ON m.customer_id = s.id
-                LEFT JOIN {CustomerList._meta.db_table} l ON l.id = m.customer_list_id
-                GROUP BY s.id
-            ) fresh
-            WHERE c.id = fresh.id
-              AND (c.list_names IS DISTINCT FROM fresh.names
-                   OR (%(clear_new)s AND NOT c.new_cleared))
-            """,
-            {"clear_new": clear_new},
-        )
+        cursor.execute(sql.refresh_list_names(selection.table), {"clear_new": clear_new})
 
 
-def _own_list_ids(performer, lists: Sequence[CustomerList]) -> list[int]:
+def _own_list_ids(performer: Performer, lists: Sequence[CustomerList]) -> list[int]:
     ids = [lst.pk for lst in lists]
     owned = set(
         CustomerList.objects.for_performer(performer)
@@ -223,17 +195,11 @@ def _own_list_ids(performer, lists: Sequence[CustomerList]) -> list[int]:
     return ids
 
 
-def _insert_memberships(performer, selection: Selection, list_ids: list[int]) -> None:
+def _insert_memberships(performer: Performer, selection: Selection, list_ids: list[int]) -> None:
     if not list_ids:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            INSERT INTO {Membership._meta.db_table}
-                (performer_id, customer_list_id, customer_id, added_at)
-            SELECT %s, list_id, s.id, now()
-            FROM ({selection.sql}) s CROSS JOIN unnest(%s::bigint[]) AS list_id
-            ON CONFLICT (customer_list_id, customer_id) DO NOTHING
-            """,
-            [performer.pk, list_ids],
+            sql.insert_memberships(selection.sql),
+            {"performer": performer.pk, "lists": list_ids},
         )

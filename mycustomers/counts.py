@@ -14,13 +14,14 @@ import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.contrib.auth.models import AbstractUser
 from django.core.cache import caches
 
 CACHE = "counts"
 T = TypeVar("T")
 
 
-def cached(performer, key: tuple, compute: Callable[[], T]) -> T:
+def cached(performer: AbstractUser, key: tuple, compute: Callable[[], T]) -> T:
     """``compute()``, or what it returned before for the same ``key`` (what is counted, e.g. the
     filter values) and the same version of ``performer``'s data. Counts that change with time
     alone (a customer stops being new after 30 days) must not come through here."""

@@ -181,7 +181,7 @@ def count_subquery(rows: models.QuerySet, key: str = "performer") -> Coalesce:
     return Coalesce(models.Subquery(grouped), 0)
 
 
-def default_list_counts(performer, now=None) -> dict[str, int]:
+def default_list_counts(performer: Performer, now=None) -> dict[str, int]:
     """Member count of every default list, plus ``affiliate_any`` (the Affiliate Referral list
     shows once any customer came through the link).
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
@@ -45,7 +46,7 @@ def lock_performer(cursor, performer_id: int, *, shared: bool) -> None:
 
 
 @contextmanager
-def selected(customers: QuerySet, *, performer=None) -> Iterator[Selection]:
+def selected(customers: QuerySet, *, performer: AbstractUser | None = None) -> Iterator[Selection]:
     """Copy the ids of ``customers`` into a temporary table for the enclosing transaction.
 
     With ``performer`` the change is serialised against that performer's event recording

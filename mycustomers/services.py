@@ -19,7 +19,7 @@ from contacts.models import Activity, ActivityVerb, Note
 from lists.models import Membership
 from lists.services import set_customer_lists
 from mycustomers.errors import ActionError
-from mycustomers.models import Customer, CustomerStatus, FollowUpStatus
+from mycustomers.models import Customer, CustomerStatus, FollowUpStatus, Performer
 from mycustomers.selection import selected
 
 
@@ -31,13 +31,13 @@ class Deletion:
     deleted_at: datetime | None
 
 
-def _scoped(performer, customers: QuerySet) -> QuerySet:
+def _scoped(performer: Performer, customers: QuerySet) -> QuerySet:
     # Defence in depth: forms already scope selections, services scope them again.
     return customers.filter(performer=performer)
 
 
 def _change_status(
-    performer, customers: QuerySet, eligible: Q, verb: str, *, also=None, **changes
+    performer: Performer, customers: QuerySet, eligible: Q, verb: str, *, also=None, **changes
 ) -> int:
     """The shape shared by block / unblock / delete / restore: select the performer's
     eligible customers once, run ``also(selection)`` if given, set ``changes`` (and the time
@@ -55,7 +55,7 @@ def _change_status(
         return selection.count
 
 
-def block_customers(*, performer, customers: QuerySet) -> int:
+def block_customers(*, performer: Performer, customers: QuerySet) -> int:
     """Move customers to Blocked: out of every other list and out of the main view (A4)."""
 
     def leave_every_list(selection) -> None:
@@ -67,7 +67,7 @@ def block_customers(*, performer, customers: QuerySet) -> int:
     )  # fmt: skip
 
 
-def unblock_customers(*, performer, customers: QuerySet) -> int:
+def unblock_customers(*, performer: Performer, customers: QuerySet) -> int:
     """Blocked → Unassigned (L2): active, in no list, no longer new."""
     return _change_status(
         performer, customers, Q(status=CustomerStatus.BLOCKED), ActivityVerb.UNBLOCKED,
@@ -76,7 +76,7 @@ def unblock_customers(*, performer, customers: QuerySet) -> int:
 
 
 def delete_customers(
-    *, performer, customers: QuerySet, deleted_at: datetime | None = None
+    *, performer: Performer, customers: QuerySet, deleted_at: datetime | None = None
 ) -> Deletion:
     """Soft delete (A5): events, notes, feedback and list memberships stay, so Undo and
     restore bring everything back. Deleting a blocked customer unblocks them.
@@ -91,7 +91,7 @@ def delete_customers(
     return Deletion(count=count, deleted_at=deleted_at if count else None)
 
 
-def restore_customers(*, performer, customers: QuerySet) -> int:
+def restore_customers(*, performer: Performer, customers: QuerySet) -> int:
     """Bring deleted customers back to the main view with their lists (A5)."""
     return _change_status(
         performer, customers, Q(status=CustomerStatus.DELETED), ActivityVerb.RESTORED,
@@ -99,7 +99,7 @@ def restore_customers(*, performer, customers: QuerySet) -> int:
     )  # fmt: skip
 
 
-def undo_deletion(*, performer, deleted_at: datetime) -> int:
+def undo_deletion(*, performer: Performer, deleted_at: datetime) -> int:
     """Restore exactly the customers of one delete action (the "Undo" right after it)."""
     return restore_customers(
         performer=performer,
@@ -107,7 +107,7 @@ def undo_deletion(*, performer, deleted_at: datetime) -> int:
     )
 
 
-def dismiss_missed_call(*, performer, customer: Customer) -> bool:
+def dismiss_missed_call(*, performer: Performer, customer: Customer) -> bool:
     """Take down the missed-call flag (M7); a later missed call raises it again.
 
     Returns whether there was a flag to dismiss.
@@ -130,7 +130,7 @@ def dismiss_missed_call(*, performer, customer: Customer) -> bool:
 MAX_NICKNAME = Customer._meta.get_field("nickname").max_length
 
 
-def set_nickname(*, performer, customer: Customer, nickname: str) -> bool:
+def set_nickname(*, performer: Performer, customer: Customer, nickname: str) -> bool:
     """Set (or clear, with "") the performer's nickname for a customer. Returns whether it
     changed; an unchanged nickname logs nothing."""
     nickname = " ".join(nickname.split())
@@ -157,7 +157,7 @@ def set_nickname(*, performer, customer: Customer, nickname: str) -> bool:
         return True
 
 
-def set_follow_up(*, performer, customer: Customer, follow_up: str) -> bool:
+def set_follow_up(*, performer: Performer, customer: Customer, follow_up: str) -> bool:
     """Set the follow-up (call) status (D8). Returns whether it changed."""
     if follow_up not in FollowUpStatus.values:
         raise ActionError("Choose one of the follow-up statuses.")
@@ -183,7 +183,7 @@ class ListsChange(Enum):
 
 
 def change_customer_lists(
-    *, performer, customer: Customer, lists: Sequence, blocked: bool
+    *, performer: Performer, customer: Customer, lists: Sequence, blocked: bool
 ) -> ListsChange:
     """The detail page's lists control (D4): block, unblock, or make ``lists`` exactly the
     customer's custom lists. Blocked excludes every other list (L4)."""
@@ -215,7 +215,7 @@ def change_customer_lists(
         return ListsChange.LISTS
 
 
-def _locked(performer, customer: Customer) -> Customer:
+def _locked(performer: Performer, customer: Customer) -> Customer:
     """The customer's row, locked for the rest of the transaction (scoped to the performer)."""
     try:
         return (

@@ -37,7 +37,7 @@ from contacts.models import (
     Note,
     Offer,
 )
-from contacts.reconcile import derived_values, recount_sql
+from contacts.sql import derived_values, recount
 from contacts.types import ContactType
 from lists.models import CustomerList, Membership
 from mycustomers.models import Customer, CustomerStatus, FollowUpStatus, Member, Performer
@@ -565,7 +565,7 @@ class _PerformerLoader:
                 INSERT INTO {Customer._meta.db_table}
                     ({", ".join(staged)}, {", ".join(derived)})
                 SELECT {", ".join(f"s.{f}" for f in staged)}, {", ".join(derived.values())}
-                FROM {_STAGE} s LEFT JOIN ({recount_sql([self.pid])}) r ON r.customer_id = s.id
+                FROM {_STAGE} s LEFT JOIN ({recount(of_performers=True)}) r ON r.customer_id = s.id
                 ORDER BY s.id
                 """,
                 {"performers": [self.pid]},

@@ -8,6 +8,7 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from contacts import sql
 from contacts.models import ContactEvent
 from contacts.services import EventError, NewEvent, record_events
 from contacts.types import EFFECTS, ContactType, MissedCall
@@ -290,3 +291,7 @@ def test_events_are_inserted_in_the_order_given(owner, shipping):
     assert ids == sorted(ids)
     by_id = dict(ContactEvent.objects.filter(pk__in=ids).values_list("pk", "customer__member_name"))
     assert [by_id[i] for i in ids] == names
+
+
+def test_an_event_tuple_is_copied_into_the_staging_columns_in_their_order():
+    assert NewEvent._fields == sql.STAGE_COLUMNS

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from mycustomers.mass_actions import resume_unfinished
+from mycustomers.jobs import resume_unfinished
 
 
 class Command(BaseCommand):
