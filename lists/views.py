@@ -27,6 +27,7 @@ from lists.services import add_to_list, create_list, remove_from_list
 from mycustomers.errors import ActionError
 from mycustomers.jobs import MembersUpdate, delete_list, rename_list
 from mycustomers.models import Customer, default_list_counts
+from mycustomers.numbers import page_number
 from mycustomers.views.background import background_context
 
 MEMBERS_PER_PAGE = 50
@@ -208,7 +209,7 @@ class ListEditView(OwnListMixin, TemplateView):
                 "pk", "member_name", "nickname", "list_names", "last_contact", "earnings"
             ),
             MEMBERS_PER_PAGE,
-        ).get_page(self.request.GET.get("page"))
+        ).get_page(page_number(self.request.GET.get("page")))
         return super().get_context_data(
             query=query,
             page_obj=page,

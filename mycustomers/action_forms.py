@@ -16,6 +16,7 @@ from lists.services import clean_list_name
 from mycustomers.errors import ActionError
 from mycustomers.forms import own_lists_field
 from mycustomers.models import Customer
+from mycustomers.numbers import ascii_int
 from mycustomers.once import token_field
 
 MAX_SELECTED_IDS = 1000
@@ -37,7 +38,7 @@ class SelectionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.performer = performer
         # Any whole number is a valid *choice*; ownership is checked in clean().
-        self.fields["ids"].valid_value = lambda value: str(value).isdigit() and len(str(value)) < 19
+        self.fields["ids"].valid_value = lambda value: ascii_int(value) is not None
 
     def clean_letter(self) -> str:
         letter = self.cleaned_data["letter"].upper()
@@ -49,9 +50,10 @@ class SelectionForm(forms.Form):
         key = self.cleaned_data["list"]
         if not key or key in DefaultList.values:
             return key
+        list_id = ascii_int(key)
         if (
-            not key.isdigit()
-            or not CustomerList.objects.for_performer(self.performer).filter(pk=int(key)).exists()
+            list_id is None
+            or not CustomerList.objects.for_performer(self.performer).filter(pk=list_id).exists()
         ):
             raise forms.ValidationError("That customer list does not exist.")
         return key

@@ -19,6 +19,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from contacts.types import ContactType
+from mycustomers.numbers import page_number
 from mycustomers.tables import money
 
 TABLE_TEMPLATE = "customers/_detail_table.html"
@@ -36,7 +37,7 @@ def when(value: datetime | None, *, time: bool = True) -> str:
     return mark_safe(f'<time datetime="{local.isoformat()}">{text}</time>')
 
 
-class CustomerTable(tables.Table):
+class DetailTable(tables.Table):
     """Shared behaviour: one sort key at a time, stable order (id breaks ties)."""
 
     class Meta:
@@ -136,7 +137,7 @@ def _getter(accessor: str):
     return read
 
 
-class EventTable(CustomerTable):
+class EventTable(DetailTable):
     occurred_at = tables.Column("Date", order_by=("occurred_at", "id"))
     type = tables.Column("Type")
     quantity = tables.Column(
@@ -148,7 +149,7 @@ class EventTable(CustomerTable):
     reference = tables.Column("Reference", default="—")
     summary = tables.Column("Summary", default="")
 
-    class Meta(CustomerTable.Meta):
+    class Meta(DetailTable.Meta):
         prefix = "events-"
         order_by = "-occurred_at"
         empty_text = "No contacts yet."
@@ -193,12 +194,12 @@ class EventTable(CustomerTable):
         return queryset.order_by(f"{sign}summary", f"{sign}id"), True
 
 
-class FeedbackTable(CustomerTable):
+class FeedbackTable(DetailTable):
     rating = tables.Column("Rating", order_by=("rating", "id"))
     comment = tables.Column("Comment", default="", order_by=("comment", "id"))
     created_at = tables.Column("Date", order_by=("created_at", "id"))
 
-    class Meta(CustomerTable.Meta):
+    class Meta(DetailTable.Meta):
         prefix = "feedback-"
         order_by = "-created_at"
         empty_text = "No feedback from this customer yet."
@@ -216,7 +217,7 @@ class FeedbackTable(CustomerTable):
         return when(value, time=False)
 
 
-class OfferTable(CustomerTable):
+class OfferTable(DetailTable):
     sent_at = tables.Column("Sent", order_by=("sent_at", "id"))
     value = tables.Column(
         "Value", order_by=("value", "id"), attrs={"td": {"class": "num"}, "th": {"class": "num"}}
@@ -225,7 +226,7 @@ class OfferTable(CustomerTable):
     status = tables.Column("Status", empty_values=(), orderable=False)
     message = tables.Column("Message", default="", orderable=False)
 
-    class Meta(CustomerTable.Meta):
+    class Meta(DetailTable.Meta):
         prefix = "offers-"
         order_by = "-sent_at"
         empty_text = "No offers sent to this customer yet."
@@ -257,8 +258,8 @@ class KnownCountPaginator(Paginator):
 
 
 def configure(
-    request, table: CustomerTable, *, per_page: int | None = None, count: int | None = None
-) -> CustomerTable:
+    request, table: DetailTable, *, per_page: int | None = None, count: int | None = None
+) -> DetailTable:
     """Sort and paginate ``table`` from the request, forgiving bad values.
 
     Unlike ``RequestConfig``: one sort key (a crafted ``a,b,c`` list is cut to its first
@@ -272,10 +273,7 @@ def configure(
         table.order_by = sort.split(",")[:1]
         if not table.order_by:
             table.order_by = table._meta.order_by
-    try:
-        page = max(int(request.GET.get(table.prefixed_page_field, "1")), 1)
-    except ValueError:
-        page = 1
+    page = page_number(request.GET.get(table.prefixed_page_field))
     options = {"per_page": per_page or table._meta.per_page}
     if count is not None:
         options |= {"paginator_class": KnownCountPaginator, "count": count}

@@ -60,11 +60,6 @@ def money(amount) -> str:
     return f"${amount:,.2f}"
 
 
-def short_date(moment) -> str:
-    moment = localtime(moment)
-    return f"{moment:%b} {moment.day}, {moment.year}"
-
-
 # Labels by code, built once: Model.get_FOO_display() rebuilds a dict of the choices per call.
 CONTACT_TYPE_LABELS = dict(ContactType.choices)
 FOLLOW_UP_LABELS = dict(FollowUpStatus.choices)

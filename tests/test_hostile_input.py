@@ -42,6 +42,9 @@ text_values = st.one_of(
             "' OR 1=1 --",
             "<script>",
             "\x00",
+            "²",
+            "٣",
+            "1e2",
             "csv",
             "x" * 10_000,
         ]

@@ -27,6 +27,7 @@ from mycustomers import jobs
 from mycustomers.action_forms import AssignForm, ComposeForm, SelectionForm
 from mycustomers.errors import ActionError
 from mycustomers.models import Customer, MassAction
+from mycustomers.numbers import page_number
 from mycustomers.once import AlreadyDone
 from mycustomers.services import (
     block_customers,
@@ -318,8 +319,6 @@ class DeletedCustomersView(LoginRequiredMixin, ListView):
 
     def paginate_queryset(self, queryset, page_size):
         # A bad or too-large page number falls back instead of 404ing (M13).
-        page = self.request.GET.get("page", "1")
         paginator = self.get_paginator(queryset, page_size)
-        number = int(page) if page.isdigit() and 0 < len(page) < 8 else 1
-        page_obj = paginator.get_page(number)
+        page_obj = paginator.get_page(page_number(self.request.GET.get("page")))
         return paginator, page_obj, page_obj.object_list, page_obj.has_other_pages()

@@ -7,14 +7,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from mycustomers.jobs import cancel, describe
 from mycustomers.models import MassAction
+from mycustomers.views.next_url import next_url
 
 TEMPLATE = "customers/_background_actions.html"
 
@@ -27,8 +28,7 @@ def background_context(request) -> dict:
     if request.htmx and request.htmx.current_url:  # polled: the page the banner is on
         current = urlsplit(request.htmx.current_url)
         page = current.path + (f"?{current.query}" if current.query else "")
-    if not url_has_allowed_host_and_scheme(page, allowed_hosts=None):  # e.g. "//elsewhere"
-        page = reverse("customers:list")
+    page = next_url(request, page, reverse("customers:list"))  # e.g. "//elsewhere"
     return {
         "background_actions": [(action, describe(action)) for action in actions],
         "background_running": any(action.is_running for action in actions),
@@ -59,7 +59,6 @@ class BackgroundActionChangeView(LoginRequiredMixin, View):
             )
         if request.htmx:
             return TemplateResponse(request, TEMPLATE, background_context(request))
-        next_page = request.POST.get("next", "")
-        if url_has_allowed_host_and_scheme(next_page, allowed_hosts=None):
-            return redirect(next_page)
-        return redirect("customers:list")
+        return HttpResponseRedirect(
+            next_url(request, request.POST.get("next"), reverse("customers:list"))
+        )

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from urllib.parse import urlencode
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import View
 from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterMixin, FilterView
@@ -23,6 +21,7 @@ from lists.models import DefaultList
 from mycustomers.counts import cached
 from mycustomers.filters import INITIALS, CustomerFilter
 from mycustomers.models import COUNTER_FIELDS, Customer
+from mycustomers.numbers import ascii_int, page_number
 from mycustomers.services import dismiss_missed_call
 from mycustomers.tables import (
     CONTACT_TYPE_LABELS,
@@ -34,12 +33,11 @@ from mycustomers.tables import (
 )
 from mycustomers.views.background import background_context
 from mycustomers.views.mixins import PerformerCustomersMixin
+from mycustomers.views.next_url import next_url
 
 PER_PAGE_CHOICES = (10, 20, 30, 40, 50)
 DEFAULT_PER_PAGE = 20
 SORT_KEYS = frozenset(CustomerTable.base_columns) - {"select"}
-_DIGITS = re.compile(r"[0-9]+")
-_HUGE = 10**9  # any longer number is past the end anyway (and int() of 5,000 digits raises)
 
 
 def _sort(value: str | None) -> str:
@@ -48,14 +46,8 @@ def _sort(value: str | None) -> str:
     return DEFAULT_SORT
 
 
-def _page(value: str | None) -> int:
-    if not value or not _DIGITS.fullmatch(value):
-        return 1
-    return max(int(value), 1) if len(value) < 10 else _HUGE
-
-
 def _per_page(value: str | None) -> int:
-    number = _page(value)
+    number = ascii_int(value, max_digits=2)
     return number if number in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
 
 
@@ -80,7 +72,7 @@ class ViewState:
             list=filters.get("list") or "",
             sort=_sort(request.GET.get("sort")),
             per_page=_per_page(request.GET.get("per_page")),
-            page=_page(request.GET.get("page")),
+            page=page_number(request.GET.get("page")),
         )
 
     @property
@@ -325,12 +317,6 @@ class DismissMissedCallView(PerformerCustomersMixin, SingleObjectMixin, View):
         dismiss_missed_call(performer=request.user, customer=customer)
         if request.htmx:
             return HttpResponse(customer_cell(self.get_object()))
-        return redirect(self._next_url())
-
-    def _next_url(self) -> str:
-        url = self.request.POST.get("next", "")
-        if url_has_allowed_host_and_scheme(
-            url, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
-        ):
-            return url
-        return reverse("customers:list")
+        return HttpResponseRedirect(
+            next_url(request, request.POST.get("next"), reverse("customers:list"))
+        )

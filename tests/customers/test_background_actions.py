@@ -218,6 +218,18 @@ class TestViews:
         owner_client.post(reverse("customers:dismiss_background", args=[action.pk]))
         assert "Stopped" not in banner(owner_client.get(reverse("customers:list")))
 
+    @pytest.mark.parametrize("change", ["stop_background", "dismiss_background"])
+    @pytest.mark.parametrize("next_page", ["foo", "login", "//evil.example/", "/lists/"])
+    def test_stop_and_dismiss_go_back_only_to_a_path_of_this_site(
+        self, owner, owner_client, people, queue_only, change, next_page
+    ):
+        action = start(owner, MassAction.Kind.BLOCK)
+        response = owner_client.post(
+            reverse(f"customers:{change}", args=[action.pk]), {"next": next_page}
+        )
+        expected = next_page if next_page == "/lists/" else reverse("customers:list")
+        assert response.status_code == 302 and response["Location"] == expected
+
     def test_htmx_gets_the_banner_back(self, owner, owner_client, people):
         action = start(owner, MassAction.Kind.BLOCK)
         response = owner_client.post(
