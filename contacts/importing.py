@@ -39,7 +39,7 @@ from mycustomers.models import Performer
 REQUIRED = ("performer", "member", "type", "occurred_at")
 OPTIONAL = ("amount", "quantity", "reference", "summary")
 FIELDS = (*REQUIRED, *OPTIONAL)
-# Large batches: the counter update rewrites each customer once per batch (with its ~18
+# Large batches: the counter update rewrites each customer once per batch (with all its
 # indexes), so a customer with many events in a file costs less the fewer the batches.
 DEFAULT_BATCH_SIZE = 200_000
 MAX_USERNAME = Performer._meta.get_field("username").max_length

@@ -1,7 +1,7 @@
 """Exact counts (and the list names beside them) cached until the performer's data changes.
 
-Counting 100,000 visible customers is an index-only scan of ~5 ms, on every page of the main
-view. Counts only change when customers come or go, or their status, name, nickname, lists
+Counting a large performer's visible customers is an index-only scan of every one of them, on
+every page of the main view. Counts only change when customers come or go, or their status, name, nickname, lists
 or affiliate flag change, or lists are created, renamed or deleted; each such change gives
 the performer a new ``data_version`` at commit (database triggers: mycustomers migration
 0009, lists migration 0004). A value cached under the version read with the

@@ -104,7 +104,7 @@ class CustomerQuerySet(TenantQuerySet):
         if len(text) < 3:
             # No trigram to look up: every name is tested. An always-true range on the key of
             # cust_vis_name_nick (which holds name and nickname) lets the count be an
-            # index-only scan of it: ~25 ms for 96,000 names, against ~42 ms via the table.
+            # index-only scan of it rather than a read of every table row.
             return self.alias(name_key=NAME_SORT).filter(matches, name_key__gte="")
         return self.filter(matches)
 
@@ -188,10 +188,9 @@ def default_list_counts(performer: Performer, now=None) -> dict[str, int]:
     Each count is its own subquery so that each reads only its own partial index (visible
     customers in no list: index-only; Blocked: the status index; Affiliate: the affiliate
     index). One aggregate with a FILTER per list instead read every customer row of the
-    performer: ~70 ms at 100,000 customers, in parallel workers. Those counts are cached
-    until the performer's data changes (mycustomers.counts); New changes with time alone, so
-    it is counted every time (~1 ms: recent customers only), and Unassigned is what is left
-    of the customers in no list.
+    performer. Those counts are cached until the performer's data changes
+    (mycustomers.counts); New changes with time alone, so it is counted every time (cheap:
+    recent customers only), and Unassigned is what is left of the customers in no list.
     """
     customers = Customer.objects.for_performer(performer)
     new = customers.filter(default_list_q("new", now)).count()
@@ -361,8 +360,8 @@ class Customer(models.Model):
             ),
             _sort_expression_index("cust_vis_lists_ci", LISTS_SORT),
             # Counts the main view's rows (M5) from a small index: its one repeated key is
-            # deduplicated (~0.7 MB for 100k customers, against ~5.5 MB for a sort index),
-            # so the planner picks it over a scan of the table.
+            # deduplicated (a fraction of a sort index's size), so the planner picks it over a
+            # scan of the table.
             models.Index(
                 fields=["performer"],
                 name="cust_vis_count",

@@ -118,7 +118,7 @@ def _safe(content) -> str:
 class SharedColumn(tables.Column):
     """A column that every table instance shares rather than deep-copies: ours are never
     changed after class creation (django-tables2 keeps per-table state on ``BoundColumn``),
-    and copying 13 columns with their attribute dicts was ~0.5 ms of every request."""
+    and copying every column with its attribute dicts was a measurable share of a request."""
 
     def __deepcopy__(self, memo):
         return self
@@ -310,8 +310,8 @@ class CustomerTable(tables.Table):
 class CustomerPaginator(Paginator):
     """Pages of a sorted customer QuerySet whose cost does not grow with the page number.
 
-    ``OFFSET n`` walks n index entries *and their table rows*: the last of 5,000 pages took
-    ~90 ms. Here an inner query picks the page's member names (unique per performer) with an
+    ``OFFSET n`` walks n index entries *and their table rows*, so the last pages of a large
+    performer were the slowest (docs/performance.md). Here an inner query picks the page's member names (unique per performer) with an
     index-only scan of the sort index, read from whichever end is nearer, and the outer query
     fetches just those rows in the requested order from ``lookup`` (the same performer's
     customers: repeating the filters there would evaluate them again, e.g. a whole list).
