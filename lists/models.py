@@ -145,6 +145,12 @@ def in_list(customers: CustomerQuerySet, key: str | int | None) -> CustomerQuery
     return customers.visible().filter(AnyOf(models.F("pk"), ArraySubquery(members)))
 
 
+def not_in_lists(customers: CustomerQuerySet, list_ids: list[int]) -> CustomerQuerySet:
+    """Customers in none of the lists ``list_ids`` (the performer's own, checked by the caller)."""
+    members = Membership.objects.filter(customer_list__in=list_ids).values("customer_id")
+    return customers.exclude(pk__in=members)
+
+
 def list_members(performer: Performer, customer_list: CustomerList) -> CustomerQuerySet:
     """Every member of one list, whatever their status (pages narrow it to visible ones)."""
     return Customer.objects.for_performer(performer).filter(

@@ -2,7 +2,8 @@
 
 A selection is either the checked rows (``ids``) or "every customer in this view"
 (``scope=all``), which the server re-evaluates from the view's own filters (``q``,
-``letter``, ``list``) and the performer, never from a list of ids sent by the browser.
+``letter``, ``list`` and every range and state filter, through the main view's
+``CustomerFilter``) and the performer, never from a list of ids sent by the browser.
 """
 
 from __future__ import annotations
@@ -11,17 +12,16 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from lists.models import CustomerList, DefaultList, in_list
+from lists.models import CustomerList
 from lists.services import clean_list_name
 from mycustomers.errors import ActionError
+from mycustomers.filters import CustomerFilter
 from mycustomers.forms import own_lists_field
-from mycustomers.models import Customer
+from mycustomers.models import Customer, Performer
 from mycustomers.numbers import ascii_int
 from mycustomers.once import token_field
 
 MAX_SELECTED_IDS = 1000
-MAX_SEARCH = 100
-LETTERS = {*"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", "#"}
 
 
 class SelectionForm(forms.Form):
@@ -29,34 +29,20 @@ class SelectionForm(forms.Form):
     scope = forms.ChoiceField(
         choices=[("", "Checked rows"), ("all", "All in view")], required=False
     )
-    q = forms.CharField(required=False, max_length=MAX_SEARCH)
-    letter = forms.CharField(required=False, max_length=1)
-    list = forms.CharField(required=False, max_length=20)
     next = forms.CharField(required=False, max_length=2000)
 
-    def __init__(self, *args, performer, **kwargs):
+    def __init__(self, *args, performer: Performer, **kwargs):
         super().__init__(*args, **kwargs)
         self.performer = performer
         # Any whole number is a valid *choice*; ownership is checked in clean().
         self.fields["ids"].valid_value = lambda value: ascii_int(value) is not None
-
-    def clean_letter(self) -> str:
-        letter = self.cleaned_data["letter"].upper()
-        if letter and letter not in LETTERS:
-            raise forms.ValidationError("Choose a letter, a digit or #.")
-        return letter
-
-    def clean_list(self) -> str:
-        key = self.cleaned_data["list"]
-        if not key or key in DefaultList.values:
-            return key
-        list_id = ascii_int(key)
-        if (
-            list_id is None
-            or not CustomerList.objects.for_performer(self.performer).filter(pk=list_id).exists()
-        ):
-            raise forms.ValidationError("That customer list does not exist.")
-        return key
+        # The view's own filters, evaluated again here: "all in this view" is what they
+        # select now, never a list of ids sent by the browser (F3).
+        self.view = CustomerFilter(
+            self.data,
+            queryset=Customer.objects.for_performer(performer),
+            performer=performer,
+        )
 
     def clean_next(self) -> str:
         target = self.cleaned_data["next"]
@@ -70,11 +56,14 @@ class SelectionForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
-        mine = Customer.objects.for_performer(self.performer)
         if data.get("scope") == "all":
-            self.customers = (
-                in_list(mine, data["list"]).search(data["q"]).starting_with(data["letter"])
-            )
+            if not self.view.is_valid():
+                fields = ", ".join(self.view.error_labels()) or "the filters"
+                raise forms.ValidationError(f"This view's filters are not valid ({fields}).")
+            if self.data.get("letter") and not self.view.form.cleaned_data["letter"]:
+                # The main view ignores a letter it does not know; an action must not guess.
+                raise forms.ValidationError("Choose a letter, a digit or #.")
+            self.customers = self.view.qs
         else:
             ids = set(data.get("ids") or [])
             if not ids:
@@ -84,7 +73,7 @@ class SelectionForm(forms.Form):
                     f"Select at most {MAX_SELECTED_IDS:,} customers by hand, or use "
                     "“Select all customers in this view”."
                 )
-            self.customers = mine.filter(pk__in=ids)
+            self.customers = Customer.objects.for_performer(self.performer).filter(pk__in=ids)
             # 404-style refusal without saying which ids exist elsewhere.
             if self.customers.count() != len(ids):
                 raise forms.ValidationError("Some of the selected customers are not yours.")
@@ -97,12 +86,10 @@ class SelectionForm(forms.Form):
     def hidden_items(self) -> list[tuple[str, str]]:
         """The selection as (name, value) pairs, to carry it from a page to its POST."""
         data = self.cleaned_data
-        pairs = [
-            (name, data[name])
-            for name in ("scope", "q", "letter", "list", "next")
-            if data.get(name)
-        ]
-        if not self.is_all_in_view:
+        pairs = [(name, data[name]) for name in ("scope", "next") if data.get(name)]
+        if self.is_all_in_view:
+            pairs += self.view.active()
+        else:
             pairs += [("ids", str(pk)) for pk in sorted(set(data["ids"]))]
         return pairs
 

@@ -1,11 +1,12 @@
 """Exact counts (and the list names beside them) cached until the performer's data changes.
 
-Counting a large performer's visible customers is an index-only scan of every one of them, on
-every page of the main view. Counts only change when customers come or go, or their status, name, nickname, lists
-or affiliate flag change, or lists are created, renamed or deleted; each such change gives
-the performer a new ``data_version`` at commit (database triggers: mycustomers migration
-0009, lists migration 0004). A value cached under the version read with the
-request's user is exact for that version, and any later request reads a newer one.
+Counting a large performer's visible customers is an index-only scan of every one of them,
+on every page of the main view. Counts only change when customers come or go, or their
+status, name, nickname, lists or affiliate flag change, or lists are created, renamed or
+deleted; each such change gives the performer a new ``data_version`` at commit (database
+triggers: mycustomers migration 0009, lists migration 0004). A value cached under the
+version read with the request's user is exact for that version, and any later request reads
+a newer one.
 """
 
 from __future__ import annotations

@@ -1,16 +1,24 @@
-"""The main view's filters (M8–M10): search, initial letter and display list."""
+"""The main view's filters: search, initial letter and display list (M8–M10), and the range
+and state filters (F1). The URL parameter names are a public contract (bookmarks, scripts):
+see docs/spec.md §10."""
 
 from __future__ import annotations
 
+import re
 import string
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 import django_filters
 from django import forms
 from django.db.models import BigIntegerField, CharField, Value
+from django.utils import timezone
 
-from lists.models import CustomerList, DefaultList, in_list
+from contacts.types import ContactType
+from lists.models import CustomerList, DefaultList, in_list, not_in_lists
 from mycustomers.counts import cached
-from mycustomers.models import Customer
+from mycustomers.models import Customer, FollowUpStatus
 
 MAX_SEARCH = 100
 # The alphanumeric navigation (M9), in the order it is shown: "#" is any digit.
@@ -27,6 +35,99 @@ class InitialField(forms.CharField):
 
 class InitialFilter(django_filters.CharFilter):
     field_class = InitialField
+
+
+_WHOLE = re.compile(r"[0-9]{1,9}")
+_AMOUNT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+class WholeNumberField(forms.CharField):
+    """0 to 999,999,999 in ASCII digits; anything else ("²", "1e2", "-1") is an error."""
+
+    widget = forms.TextInput(attrs={"inputmode": "numeric", "size": 7, "autocomplete": "off"})
+
+    def to_python(self, value) -> int | None:
+        value = super().to_python(value).strip()
+        if not value:
+            return None
+        if not _WHOLE.fullmatch(value):
+            raise forms.ValidationError("Enter a whole number from 0 to 999,999,999.")
+        return int(value)
+
+
+class AmountField(forms.CharField):
+    """Dollars: ASCII digits with at most two decimals, below ten billion."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "size": 9, "autocomplete": "off"})
+
+    def to_python(self, value) -> Decimal | None:
+        value = super().to_python(value).strip().removeprefix("$").replace(",", "")
+        if not value:
+            return None
+        if not _AMOUNT.fullmatch(value):
+            raise forms.ValidationError("Enter an amount in dollars, such as 100 or 99.50.")
+        return Decimal(value)
+
+
+class DayField(forms.DateField):
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    input_formats = ["%Y-%m-%d"]
+    default_error_messages = {"invalid": "Enter a real date as YYYY-MM-DD."}
+
+    def to_python(self, value) -> date | None:
+        day = super().to_python(value)
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise forms.ValidationError("Enter a date between 1900 and 2199.")
+        return day
+
+
+class WholeNumberFilter(django_filters.Filter):
+    field_class = WholeNumberField
+
+
+class AmountFilter(django_filters.Filter):
+    field_class = AmountField
+
+
+class DayFilter(django_filters.Filter):
+    field_class = DayField
+
+
+@dataclass(frozen=True)
+class Range:
+    """A pair of filters ``<name>_min`` / ``<name>_max`` (or ``_after`` / ``_before``)."""
+
+    name: str
+    label: str
+    low: str
+    high: str
+
+
+def _range_filters(field: str, label: str, kind) -> dict[str, django_filters.Filter]:
+    return {
+        f"{field}_min": kind(label=f"{label} from", method="filter_at_least"),
+        f"{field}_max": kind(label=f"{label} to", method="filter_at_most"),
+    }
+
+
+FOLLOW_UP_CHOICES = [("none", "None"), *[c for c in FollowUpStatus.choices if c[0]]]
+COUNTER_LABELS = {
+    "live_calls": "Live calls",
+    "recorded_calls": "Recorded calls",
+    "mail_sent": "Mail sent",
+    "mail_received": "Mail received",
+    "goody_bags": "Goody bags",
+    "chat_volleys": "Chat volleys",
+    "feeds": "Feeds",
+}
+RANGES = (
+    Range("quiet", "Quiet days", "quiet_min", "quiet_max"),
+    Range("contact", "Last contact", "contact_after", "contact_before"),
+    Range("since", "Customer since", "since_after", "since_before"),
+    Range("earnings", "Lifetime earnings", "earnings_min", "earnings_max"),
+    *(Range(f, label, f"{f}_min", f"{f}_max") for f, label in COUNTER_LABELS.items()),
+)
 
 
 def display_list_choices(performer) -> list:
@@ -63,9 +164,32 @@ def _list_choices(performer) -> list:
     return choices
 
 
-class CustomerFilter(django_filters.FilterSet):
-    """Filters combine (letter B within list "VIP", a search within a list). Invalid input
-    (search text over 100 characters, another performer's list id) makes the form invalid:
+class FilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        check_ranges(self)
+        return data
+
+
+# ``earnings_min`` … ``feeds_max``: one pair of filters per count column and the earnings.
+AmountRangeFilters = type(
+    "AmountRangeFilters",
+    (django_filters.FilterSet,),
+    {
+        **_range_filters("earnings", "Lifetime earnings ($)", AmountFilter),
+        **{
+            name: filter_
+            for field, label in COUNTER_LABELS.items()
+            for name, filter_ in _range_filters(field, label, WholeNumberFilter).items()
+        },
+    },
+)
+
+
+class CustomerFilter(AmountRangeFilters):
+    """Filters combine (letter B within list "VIP", a search within a list, earnings over $100
+    and quiet for 60 days). Invalid input (search text over 100 characters, another
+    performer's list id, a date that does not exist, min above max) makes the form invalid:
     the page then shows the error and no rows, with status 400."""
 
     q = django_filters.CharFilter(
@@ -82,16 +206,62 @@ class CustomerFilter(django_filters.FilterSet):
         error_messages={"invalid_choice": "That list does not exist (any more)."},
     )
 
+    quiet_min = WholeNumberFilter(label="Quiet for at least (days)", method="filter_quiet_min")
+    quiet_max = WholeNumberFilter(label="Quiet for at most (days)", method="filter_quiet_max")
+    contact_after = DayFilter(label="Last contact from", method="filter_contact_after")
+    contact_before = DayFilter(label="Last contact to", method="filter_contact_before")
+    since_after = DayFilter(label="Customer since from", method="filter_since_after")
+    since_before = DayFilter(label="Customer since to", method="filter_since_before")
+    type = django_filters.MultipleChoiceFilter(
+        label="Last contact type",
+        choices=ContactType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        method="filter_type",
+        error_messages={"invalid_choice": "Choose contact types from the list."},
+    )
+    follow_up = django_filters.ChoiceFilter(
+        label="Follow-up",
+        choices=FOLLOW_UP_CHOICES,
+        empty_label="Any",
+        method="filter_follow_up",
+        error_messages={"invalid_choice": "Choose a follow-up status from the list."},
+    )
+    missed = django_filters.ChoiceFilter(
+        label="Missed call to return",
+        choices=[("1", "Yes")],
+        empty_label="Any",
+        method="filter_missed",
+        error_messages={"invalid_choice": "Use missed=1."},
+    )
+    new = django_filters.ChoiceFilter(
+        label="New customers only",
+        choices=[("1", "Yes")],
+        empty_label="Any",
+        method="filter_new",
+        error_messages={"invalid_choice": "Use new=1."},
+    )
+    not_list = django_filters.MultipleChoiceFilter(
+        label="Not in list",
+        widget=forms.CheckboxSelectMultiple,
+        method="filter_not_list",
+        error_messages={"invalid_choice": "That list does not exist (any more)."},
+    )
+    # Relationship insights (overdue=1, segment=...) plug in here as two more filters.
+
     class Meta:
         model = Customer
         fields = ()
+        form = FilterForm
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, performer=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.performer = performer or self.request.user
+        self.today = timezone.localdate()
         # Only the performer's own lists are valid choices: another performer's id is an
         # invalid choice, never their rows.
-        self.list_choices = display_list_choices(self.request.user)
+        self.list_choices = display_list_choices(self.performer)
         self.filters["list"].extra["choices"] = self.list_choices
+        self.filters["not_list"].extra["choices"] = custom_lists(self.list_choices)
 
     def list_label(self, key: str) -> str:
         """The name of a Display list choice, "" for none."""
@@ -116,3 +286,111 @@ class CustomerFilter(django_filters.FilterSet):
 
     def filter_list(self, queryset, name, value):
         return in_list(queryset, value)
+
+    def filter_quiet_min(self, queryset, name, value):
+        return queryset.quiet_for_at_least(value, self.today)
+
+    def filter_quiet_max(self, queryset, name, value):
+        return queryset.quiet_for_at_most(value, self.today)
+
+    def filter_contact_after(self, queryset, name, value):
+        return queryset.last_contact_on_or_after(value)
+
+    def filter_contact_before(self, queryset, name, value):
+        return queryset.last_contact_on_or_before(value)
+
+    def filter_since_after(self, queryset, name, value):
+        return queryset.first_contact_on_or_after(value)
+
+    def filter_since_before(self, queryset, name, value):
+        return queryset.first_contact_on_or_before(value)
+
+    def filter_at_least(self, queryset, name, value):
+        return queryset.at_least(name.removesuffix("_min"), value)
+
+    def filter_at_most(self, queryset, name, value):
+        return queryset.at_most(name.removesuffix("_max"), value)
+
+    def filter_type(self, queryset, name, value):
+        return queryset.last_contact_type_in(value)
+
+    def filter_follow_up(self, queryset, name, value):
+        return queryset.with_follow_up("" if value == "none" else value)
+
+    def filter_missed(self, queryset, name, value):
+        return queryset.with_missed_call()
+
+    def filter_new(self, queryset, name, value):
+        return queryset.new()
+
+    def filter_not_list(self, queryset, name, value):
+        return not_in_lists(queryset, [int(pk) for pk in value])
+
+    # What the view needs to know of the cleaned filters.
+
+    def active(self) -> list[tuple[str, str]]:
+        """The active filters as URL pairs, in declaration order (repeatable ones once a value)."""
+        if not self.is_valid():
+            return []
+        pairs = []
+        for name, value in self.form.cleaned_data.items():
+            if value in (None, "", [], ()):
+                continue
+            for item in value if isinstance(value, list) else [value]:
+                pairs.append((name, item.isoformat() if isinstance(item, date) else str(item)))
+        return pairs
+
+    def ages(self) -> bool:
+        """Whether the rows can change with time alone (so their count cannot be cached)."""
+        data = self.form.cleaned_data
+        key = data.get("list")
+        return bool(data.get("new")) or (key in DefaultList and DefaultList(key).ages)
+
+    def cache_key(self) -> tuple:
+        """What the view's counts depend on besides the data: the filters, and today's date
+        (quiet days count from it)."""
+        return (tuple(self.active()), self.today.isoformat())
+
+    def error_labels(self) -> list[str]:
+        """The labels of the fields in error, to name them above the table."""
+        fields = self.form.fields
+        return [str(fields[name].label) for name in self.form.errors if name in fields]
+
+
+def custom_lists(choices: list) -> list[tuple[str, str]]:
+    """The custom lists among Display list choices."""
+    return [choice for group, options in choices if group == "Your lists" for choice in options]
+
+
+def check_ranges(form: forms.Form) -> None:
+    """Min above max (or a start after the end) is an error on the second field."""
+    data = form.cleaned_data
+    for r in RANGES:
+        low, high = data.get(r.low), data.get(r.high)
+        if low is not None and high is not None and low > high:
+            form.add_error(r.high, f"{r.label}: the end must not be before the start.")
+
+
+@dataclass(frozen=True)
+class FilterGroup:
+    """A row of the Filters panel: a legend and its fields (bound fields of the form)."""
+
+    legend: str
+    fields: list
+    kind: str  # "range", "choices" or "flags"
+
+
+def filter_groups(form: forms.Form) -> list[FilterGroup]:
+    """The Filters panel (F2), in the order it is shown; fields in error say so to assistive
+    technology (their errors are listed under ``<id>-errors``)."""
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs.update(
+                {"aria-invalid": "true", "aria-describedby": f"{form[name].auto_id}-errors"}
+            )
+    groups = [FilterGroup(r.label, [form[r.low], form[r.high]], "range") for r in RANGES]
+    groups.append(FilterGroup("Last contact type", [form["type"]], "choices"))
+    groups.append(FilterGroup("Follow-up and flags", [form["follow_up"]], "flags"))
+    if form.fields["not_list"].choices:
+        groups.append(FilterGroup("Not in list", [form["not_list"]], "choices"))
+    return groups

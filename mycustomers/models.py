@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -121,6 +122,51 @@ class CustomerQuerySet(TenantQuerySet):
             name_key__gte=low, name_key__lt=chr(ord(high) + 1)
         )
 
+    # Range and state filters (F1). Dates are calendar days in the current time zone.
+
+    def quiet_for_at_least(self, days: int, today: date) -> CustomerQuerySet:
+        """Whole days since the last contact >= ``days``: last contact on or before that day."""
+        return self.filter(last_contact__lt=start_of_day(today - timedelta(days=days - 1)))
+
+    def quiet_for_at_most(self, days: int, today: date) -> CustomerQuerySet:
+        return self.filter(last_contact__gte=start_of_day(today - timedelta(days=days)))
+
+    def last_contact_on_or_after(self, day: date) -> CustomerQuerySet:
+        return self.filter(last_contact__gte=start_of_day(day))
+
+    def last_contact_on_or_before(self, day: date) -> CustomerQuerySet:
+        return self.filter(last_contact__lt=start_of_day(day + timedelta(days=1)))
+
+    def first_contact_on_or_after(self, day: date) -> CustomerQuerySet:
+        return self.filter(first_contact__gte=start_of_day(day))
+
+    def first_contact_on_or_before(self, day: date) -> CustomerQuerySet:
+        return self.filter(first_contact__lt=start_of_day(day + timedelta(days=1)))
+
+    def at_least(self, field: str, value: int | Decimal) -> CustomerQuerySet:
+        """A counter or the earnings >= ``value`` (``field``: one of ``RANGE_FIELDS``)."""
+        return self.filter(**{f"{_range_field(field)}__gte": value})
+
+    def at_most(self, field: str, value: int | Decimal) -> CustomerQuerySet:
+        return self.filter(**{f"{_range_field(field)}__lte": value})
+
+    def last_contact_type_in(self, codes: list[str]) -> CustomerQuerySet:
+        return self.filter(last_contact_type__in=codes)
+
+    def with_follow_up(self, code: str) -> CustomerQuerySet:
+        return self.filter(follow_up=code)
+
+    def with_missed_call(self) -> CustomerQuerySet:
+        return self.filter(has_missed_call=True)
+
+    def totals(self) -> dict:
+        """Sums over every row: each counter, the earnings, and how many rows (F4)."""
+        return self.order_by().aggregate(
+            customers=models.Count("pk"),
+            earnings=Coalesce(models.Sum("earnings"), Decimal("0")),
+            **{field: Coalesce(models.Sum(field), 0) for field in COUNTER_FIELDS},
+        )
+
     def sorted_by(self, key: str, *, descending: bool = False) -> CustomerQuerySet:
         """Order by a main-view column key (``SORT_EXPRESSIONS``), ties broken by member name.
 
@@ -215,6 +261,11 @@ def default_list_counts(performer: Performer, now=None) -> dict[str, int]:
     }
 
 
+def start_of_day(day: date) -> datetime:
+    """Midnight at the start of ``day`` in the current time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def new_since(now=None):
     days = settings.MYCUSTOMERS["NEW_CUSTOMER_DAYS"]
     return (now or timezone.now()) - timedelta(days=days)
@@ -229,6 +280,14 @@ COUNTER_FIELDS = (
     "chat_volleys",
     "feeds",
 )
+# The columns with a range filter (F1).
+RANGE_FIELDS = (*COUNTER_FIELDS, "earnings")
+
+
+def _range_field(field: str) -> str:
+    if field not in RANGE_FIELDS:
+        raise ValueError(f"No range filter on {field!r}")
+    return field
 
 
 # Sort keys of the main view's columns (M4), by column key. Names and list names sort

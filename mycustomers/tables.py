@@ -196,7 +196,7 @@ class CustomerTable(tables.Table):
     def render_select(self, record: Customer) -> SafeString:
         return mark_safe(
             f'<input type="checkbox" name="ids" value="{record.pk}" '
-            f'aria-label="Select {escape(record.member_name)}">'
+            f'data-earnings="{record.earnings}" aria-label="Select {escape(record.member_name)}">'
         )
 
     def render_customer(self, record: Customer) -> SafeString:
@@ -311,10 +311,11 @@ class CustomerPaginator(Paginator):
     """Pages of a sorted customer QuerySet whose cost does not grow with the page number.
 
     ``OFFSET n`` walks n index entries *and their table rows*, so the last pages of a large
-    performer were the slowest (docs/performance.md). Here an inner query picks the page's member names (unique per performer) with an
-    index-only scan of the sort index, read from whichever end is nearer, and the outer query
-    fetches just those rows in the requested order from ``lookup`` (the same performer's
-    customers: repeating the filters there would evaluate them again, e.g. a whole list).
+    performer were the slowest (docs/performance.md). Here an inner query picks the page's
+    member names (unique per performer) with an index-only scan of the sort index, read from
+    whichever end is nearer, and the outer query fetches just those rows in the requested
+    order from ``lookup`` (the same performer's customers: repeating the filters there would
+    evaluate them again, e.g. a whole list).
     """
 
     def __init__(self, object_list, per_page, *, lookup=None, count=None, **kwargs):

@@ -19,7 +19,7 @@ from django_tables2 import SingleTableMixin
 
 from lists.models import DefaultList
 from mycustomers.counts import cached
-from mycustomers.filters import INITIALS, CustomerFilter
+from mycustomers.filters import INITIALS, CustomerFilter, filter_groups
 from mycustomers.models import COUNTER_FIELDS, Customer
 from mycustomers.numbers import ascii_int, page_number
 from mycustomers.services import dismiss_missed_call
@@ -30,6 +30,7 @@ from mycustomers.tables import (
     FOLLOW_UP_LABELS,
     CustomerTable,
     customer_cell,
+    money,
 )
 from mycustomers.views.background import background_context
 from mycustomers.views.mixins import PerformerCustomersMixin
@@ -54,22 +55,25 @@ def _per_page(value: str | None) -> int:
 @dataclass(frozen=True)
 class ViewState:
     """The view as it lives in the URL (M11), cleaned: garbage has fallen back to defaults
-    (M13), so links built from it never carry it along."""
+    (M13), so links built from it never carry it along. ``filters`` holds the range and
+    state filters (F1) as URL pairs."""
 
     q: str = ""
     letter: str = ""
     list: str = ""
+    filters: tuple[tuple[str, str], ...] = ()
     sort: str = DEFAULT_SORT
     per_page: int = DEFAULT_PER_PAGE
     page: int = 1
 
     @classmethod
     def from_request(cls, request, filterset) -> ViewState:
-        filters = filterset.form.cleaned_data if filterset.is_valid() else {}
+        cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
         return cls(
-            q=filters.get("q") or "",
-            letter=filters.get("letter") or "",
-            list=filters.get("list") or "",
+            q=cleaned.get("q") or "",
+            letter=cleaned.get("letter") or "",
+            list=cleaned.get("list") or "",
+            filters=tuple(pair for pair in filterset.active() if pair[0] not in _OWN_FIELDS),
             sort=_sort(request.GET.get("sort")),
             per_page=_per_page(request.GET.get("per_page")),
             page=page_number(request.GET.get("page")),
@@ -77,29 +81,37 @@ class ViewState:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.q or self.letter or self.list)
+        return bool(self.q or self.letter or self.list or self.filters)
 
-    def params(self, **changes) -> dict[str, str | int]:
+    def params(self, **changes) -> list[tuple[str, str | int]]:
         """Non-default values in a fixed order; a new filter or sort starts at page 1.
 
-        Runs for every link of the page (~55): no new ViewState per link."""
+        Runs for every link of the page: no new ViewState per link."""
         if changes.keys() - {"page"}:
             if changes.keys() - _DEFAULTS.keys():
                 raise TypeError(f"Unknown view state: {sorted(changes.keys() - _DEFAULTS.keys())}")
             changes.setdefault("page", 1)
-        params = {}
+        params = []
         for key, default in _DEFAULTS.items():
             value = changes[key] if key in changes else getattr(self, key)
-            if value != default:
-                params[key] = value
+            if key == "filters":
+                params.extend(value)
+            elif value != default:
+                params.append((key, value))
         return params
 
     def url(self, **changes) -> str:
         return "?" + urlencode(self.params(**changes))
 
+    def without_filter(self, pair: tuple[str, str]) -> str:
+        """This view without one of its filters (a chip's link)."""
+        return self.url(filters=tuple(p for p in self.filters if p != pair))
+
 
 # The view state's fields in URL order, with their defaults (left out of URLs).
 _DEFAULTS = {field.name: field.default for field in fields(ViewState)}
+# Filters the view state keeps in fields of their own.
+_OWN_FIELDS = {"q", "letter", "list"}
 
 
 class CustomerFilterMixin(PerformerCustomersMixin, FilterMixin):
@@ -144,11 +156,20 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
         )
 
     def _count(self) -> int:
-        """How many rows the view has, cached until the performer's customers change."""
-        state, count = self.state, self.object_list.count
-        if self.filterset.errors or (state.list in DefaultList and DefaultList(state.list).ages):
-            return count()
-        return cached(self.request.user, (state.q, state.letter, state.list), count)
+        """How many rows the view has: read with the Total row's sums, in one pass."""
+        return self._totals()["customers"]
+
+    def _totals(self) -> dict:
+        """The Total row's sums over every row of the view (F4), cached until the performer's
+        customers change (or every time, for a view that changes with time alone)."""
+        if not hasattr(self, "_totals_cache"):
+            self._totals_cache = self._cached("totals", self.object_list.totals)
+        return self._totals_cache
+
+    def _cached(self, what: str, compute):
+        if self.filterset.errors or self.filterset.ages():
+            return compute()
+        return cached(self.request.user, (what, *self.filterset.cache_key()), compute)
 
     def _page_lookup(self):
         """Where a page's rows are fetched by member name: the performer's customers with the
@@ -164,6 +185,7 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
         page = table.page
         count = page.paginator.count
         first_row = page.start_index()
+        headers = table.headers(lambda sort: state.url(sort=sort))
         context.update(
             state=state,
             # Where actions return to (M11): this view, from cleaned values only.
@@ -172,7 +194,7 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
             flag_form_id=FLAG_FORM_ID,
             list_choices=self.filterset.list_choices,
             list_label=self.filterset.list_label(state.list),
-            headers=table.headers(lambda sort: state.url(sort=sort)),
+            headers=headers,
             initials=[
                 (initial, state.url(letter=initial), initial == state.letter)
                 for initial in INITIALS
@@ -183,9 +205,39 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
             range_text=f"{first_row:,}–{min(first_row + state.per_page - 1, count):,} of {count:,}",
             page_links=self._page_links(page),
             export_url=reverse("customers:export") + state.url(page=1, per_page=DEFAULT_PER_PAGE),
+            totals=self._totals_row(headers) if count else None,
+            chips=self._chips(),
+            view_filters=self.filterset.active(),
+            # Checked rows stay checked across the pages of one view (F8): its filters.
+            selection_view=urlencode(self.filterset.active()),
+            filter_groups=filter_groups(self.filterset.form),
+            filter_errors=self.filterset.error_labels(),
+            filters_open=bool(state.filters) or bool(self.filterset.errors),
+            filters_count=len(state.filters),
             **background_context(self.request),
         )
         return context
+
+    def _totals_row(self, headers) -> list[tuple[str, str]]:
+        """(css, text) per cell after the first ("Total"), in column order."""
+        totals = self._totals()
+        average = totals["earnings"] / totals["customers"] if totals["customers"] else 0
+        cells = {
+            "customer": f"{totals['customers']:,} customers · average {money(average)}",
+            **{field: f"{totals[field]:,}" for field in COUNTER_FIELDS},
+            "earnings": money(totals["earnings"]),
+        }
+        return [(header.css, cells.get(header.name, "")) for header in headers]
+
+    def _chips(self) -> list[tuple[str, str]]:
+        """(text, link) for each active filter; the link is this view without it (F2)."""
+        state, labels = self.state, self.filterset.form.fields
+        chips = []
+        for name, value in state.filters:
+            field = labels[name]
+            shown = dict(getattr(field, "choices", ())).get(value, value)
+            chips.append((f"{field.label}: {shown}", state.without_filter((name, value))))
+        return chips
 
     def _page_links(self, page) -> dict:
         number, last = page.number, page.paginator.num_pages

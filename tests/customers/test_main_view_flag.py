@@ -36,7 +36,14 @@ def test_dismissing_without_javascript_redirects_back_to_the_same_view(owner_cli
 
 @pytest.mark.parametrize(
     "next_url",
-    ["https://evil.example/", "//evil.example/customers/", "javascript:alert(1)", "", "foo", "login"],
+    [
+        "https://evil.example/",
+        "//evil.example/customers/",
+        "javascript:alert(1)",
+        "",
+        "foo",
+        "login",
+    ],
 )
 def test_it_never_redirects_off_site(owner_client, caller, next_url):
     response = owner_client.post(dismiss_url(caller), {"next": next_url})
