@@ -394,3 +394,23 @@ def filter_groups(form: forms.Form) -> list[FilterGroup]:
     if form.fields["not_list"].choices:
         groups.append(FilterGroup("Not in list", [form["not_list"]], "choices"))
     return groups
+
+
+_BOUNDS = {r.low: (r, "≥") for r in RANGES} | {r.high: (r, "≤") for r in RANGES}
+_DATE_BOUNDS = {"contact_after", "contact_before", "since_after", "since_before"}
+
+
+def chip_text(form: forms.Form, name: str, value: str) -> str:
+    """What an active filter's chip says: "Quiet days ≥ 60", "Lifetime earnings ≥ $100",
+    "Last contact type: Chat"."""
+    if name in _BOUNDS:
+        bound, op = _BOUNDS[name]
+        if name in _DATE_BOUNDS:
+            op = "from" if op == "≥" else "to"
+        shown = f"${value}" if bound.name == "earnings" else value
+        return f"{bound.label} {op} {shown}"
+    field = form.fields[name]
+    choices = dict(getattr(field, "choices", ()))
+    if name in ("missed", "new"):
+        return str(field.label)
+    return f"{field.label}: {choices.get(value, value)}"

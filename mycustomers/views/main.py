@@ -19,7 +19,7 @@ from django_tables2 import SingleTableMixin
 
 from lists.models import DefaultList
 from mycustomers.counts import cached
-from mycustomers.filters import INITIALS, CustomerFilter, filter_groups
+from mycustomers.filters import INITIALS, CustomerFilter, chip_text, filter_groups
 from mycustomers.models import COUNTER_FIELDS, Customer
 from mycustomers.numbers import ascii_int, page_number
 from mycustomers.services import dismiss_missed_call
@@ -231,27 +231,10 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
 
     def _chips(self) -> list[tuple[str, str]]:
         """(text, link) for each active filter; the link is this view without it (F2)."""
-        state, labels = self.state, self.filterset.form.fields
-        chips = []
-        for name, value in state.filters:
-            field = labels[name]
-            shown = dict(getattr(field, "choices", ())).get(value, value)
-            chips.append((f"{field.label}: {shown}", state.without_filter((name, value))))
-        return chips
-
-    def _page_links(self, page) -> dict:
-        number, last = page.number, page.paginator.num_pages
-        window = range(max(1, number - 2), min(last, number + 2) + 1)
-        return {
-            "first": self.state.url(page=1) if number > 1 else None,
-            "previous": self.state.url(page=number - 1) if number > 1 else None,
-            "next": self.state.url(page=number + 1) if number < last else None,
-            "last": self.state.url(page=last) if number < last else None,
-            "numbers": [(n, self.state.url(page=n), n == number) for n in window],
-            "gap_before": window.start > 1,
-            "gap_after": window.stop <= last,
-            "count": last,
-        }
+        form = self.filterset.form
+        return [
+            (chip_text(form, *pair), self.state.without_filter(pair)) for pair in self.state.filters
+        ]
 
 
 CSV_HEADER = (
