@@ -236,6 +236,20 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
             (chip_text(form, *pair), self.state.without_filter(pair)) for pair in self.state.filters
         ]
 
+    def _page_links(self, page) -> dict:
+        number, last = page.number, page.paginator.num_pages
+        window = range(max(1, number - 2), min(last, number + 2) + 1)
+        return {
+            "first": self.state.url(page=1) if number > 1 else None,
+            "previous": self.state.url(page=number - 1) if number > 1 else None,
+            "next": self.state.url(page=number + 1) if number < last else None,
+            "last": self.state.url(page=last) if number < last else None,
+            "numbers": [(n, self.state.url(page=n), n == number) for n in window],
+            "gap_before": window.start > 1,
+            "gap_after": window.stop <= last,
+            "count": last,
+        }
+
 
 CSV_HEADER = (
     "Member name",
