@@ -391,7 +391,7 @@ def filter_groups(form: forms.Form) -> list[FilterGroup]:
     groups = [FilterGroup(r.label, [form[r.low], form[r.high]], "range") for r in RANGES]
     groups.append(FilterGroup("Last contact type", [form["type"]], "choices"))
     groups.append(FilterGroup("Follow-up and flags", [form["follow_up"]], "flags"))
-    if form.fields["not_list"].choices:
+    if form.fields["not_list"].choices or form["not_list"].errors:
         groups.append(FilterGroup("Not in list", [form["not_list"]], "choices"))
     return groups
 
