@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 
-from lists.models import CustomerList, Membership, list_members
+from lists.models import CustomerList, Membership, SmartList, list_members
 from lists.services import MAX_NAME, clean_list_name
 from mycustomers.errors import ActionError
 from mycustomers.models import Customer, CustomerStatus
@@ -31,10 +31,17 @@ class ListNameForm(forms.Form):
         widget=forms.TextInput(attrs={"maxlength": MAX_NAME, "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, performer, customer_list: CustomerList | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        performer,
+        customer_list: CustomerList | None = None,
+        smart_list: SmartList | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.performer = performer
-        self.customer_list = customer_list
+        self.customer_list = customer_list or smart_list
 
     def clean_name(self) -> str:
         try:

@@ -156,3 +156,45 @@ def list_members(performer: Performer, customer_list: CustomerList) -> CustomerQ
     return Customer.objects.for_performer(performer).filter(
         memberships__customer_list=customer_list
     )
+
+
+class SmartList(models.Model):
+    """A named, saved set of main-view filters (F5). Its members are computed from the rules
+    whenever it is used, so nothing stored goes stale. Names share the namespace of the
+    performer's custom lists (L3)."""
+
+    performer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="smart_lists",
+        db_index=False,
+    )
+    name = models.CharField(max_length=60)
+    # The filters as the main view's URL query (its public parameters), e.g.
+    # "earnings_min=100&quiet_min=60"; validated by the main view's filter form when saved.
+    rules = models.CharField(max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = [Lower("name")]
+        constraints = [
+            models.UniqueConstraint("performer", Lower("name"), name="smartlist_unique_name_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def key(self) -> str:
+        """Its value in the Display list pull-down and the ``list`` parameter."""
+        return f"{SMART_KEY_PREFIX}{self.pk}"
+
+
+SMART_KEY_PREFIX = "s"
+# Ready-made smart lists a performer adds in one click (F5): name -> rules.
+SMART_LIST_PRESETS = {
+    "Lapsed big spenders": "earnings_min=100&quiet_min=60",
+    "New this month, not yet mailed": "new=1",
+}

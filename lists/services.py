@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from contacts.activity import log_activity
 from contacts.models import ActivityVerb
 from lists import sql
-from lists.models import CustomerList, DefaultList, Membership
+from lists.models import SMART_LIST_PRESETS, CustomerList, DefaultList, Membership, SmartList
 from mycustomers.errors import ActionError
 from mycustomers.models import CustomerStatus, Performer
 from mycustomers.selection import Selection, selected
@@ -25,8 +25,11 @@ MAX_NAME = CustomerList._meta.get_field("name").max_length
 RESERVED_NAMES = {label.casefold() for label in DefaultList.labels}
 
 
-def clean_list_name(*, performer: Performer, name: str, exclude: CustomerList | None = None) -> str:
-    """Trimmed name, 1–60 characters, unique per performer ignoring case (L3)."""
+def clean_list_name(
+    *, performer: Performer, name: str, exclude: CustomerList | SmartList | None = None
+) -> str:
+    """Trimmed name, 1–60 characters, unique per performer ignoring case among custom and
+    smart lists (L3, F5)."""
     name = " ".join(name.split())
     if not name:
         raise ActionError("Enter a list name.")
@@ -34,26 +37,79 @@ def clean_list_name(*, performer: Performer, name: str, exclude: CustomerList | 
         raise ActionError(f"List names can be at most {MAX_NAME} characters.")
     if name.casefold() in RESERVED_NAMES:
         raise ActionError(f"“{name}” is one of the default lists; choose another name.")
-    clashes = CustomerList.objects.for_performer(performer).filter(name__iexact=name)
-    if exclude is not None:
-        clashes = clashes.exclude(pk=exclude.pk)
-    if clashes.exists():
-        raise ActionError(f"You already have a list called “{name}”.")
+    for model in (CustomerList, SmartList):
+        clashes = model.objects.for_performer(performer).filter(name__iexact=name)
+        if isinstance(exclude, model):
+            clashes = clashes.exclude(pk=exclude.pk)
+        if clashes.exists():
+            raise ActionError(f"You already have a list called “{name}”.")
     return name
 
 
+def _lock_names(performer: Performer) -> None:
+    """Serialise name changes of one performer's lists: custom and smart lists share one
+    namespace, which no single unique constraint covers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LIST_NAMES_LOCK, performer.pk])
+
+
+# Advisory-lock key space for "names of one performer's lists" (with the performer id).
+LIST_NAMES_LOCK = 7302
+
+
 def create_list(*, performer: Performer, name: str) -> CustomerList:
-    name = clean_list_name(performer=performer, name=name)
     try:
         with transaction.atomic():
+            _lock_names(performer)
+            name = clean_list_name(performer=performer, name=name)
             return CustomerList.objects.create(performer=performer, name=name)
     except IntegrityError as exc:  # a concurrent create won the race
         raise ActionError(f"You already have a list called “{name}”.") from exc
 
 
+# --- Smart lists (F5): rules, not members ------------------------------------------------
+
+
+def create_smart_list(*, performer: Performer, name: str, rules: str) -> SmartList:
+    """Save ``rules`` (the main view's filter query, already validated) under a name."""
+    with transaction.atomic():
+        _lock_names(performer)
+        name = clean_list_name(performer=performer, name=name)
+        return SmartList.objects.create(performer=performer, name=name, rules=rules)
+
+
+def add_smart_list_preset(*, performer: Performer, name: str) -> SmartList:
+    """One of the ready-made smart lists (``SMART_LIST_PRESETS``)."""
+    if name not in SMART_LIST_PRESETS:
+        raise ActionError("There is no such ready-made smart list.")
+    return create_smart_list(performer=performer, name=name, rules=SMART_LIST_PRESETS[name])
+
+
+def rename_smart_list(*, performer: Performer, smart_list: SmartList, name: str) -> str:
+    """Returns the old name."""
+    with transaction.atomic():
+        _lock_names(performer)
+        name = clean_list_name(performer=performer, name=name, exclude=smart_list)
+        old_name = smart_list.name
+        SmartList.objects.for_performer(performer).filter(pk=smart_list.pk).update(name=name)
+        smart_list.name = name
+        return old_name
+
+
+def set_smart_list_rules(*, performer: Performer, smart_list: SmartList, rules: str) -> None:
+    SmartList.objects.for_performer(performer).filter(pk=smart_list.pk).update(rules=rules)
+    smart_list.rules = rules
+
+
+def delete_smart_list(*, performer: Performer, smart_list: SmartList) -> None:
+    """Forget the rules; no customer changes."""
+    SmartList.objects.for_performer(performer).filter(pk=smart_list.pk).delete()
+
+
 def rename_list(*, performer: Performer, customer_list: CustomerList, name: str) -> str:
     """Rename the list itself (its members' list names are ``update_list_names``'s job);
-    returns the old name."""
+    returns the old name. Call it in a transaction."""
+    _lock_names(performer)
     name = clean_list_name(performer=performer, name=name, exclude=customer_list)
     old_name = customer_list.name
     CustomerList.objects.for_performer(performer).filter(pk=customer_list.pk).update(name=name)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lists import views
+from lists import smart_views, views
 
 app_name = "lists"
 
@@ -13,4 +13,9 @@ urlpatterns = [
     path("<int:pk>/remove/", views.ListRemoveView.as_view(), name="remove"),
     path("<int:pk>/rename/", views.ListRenameView.as_view(), name="rename"),
     path("<int:pk>/delete/", views.ListDeleteView.as_view(), name="delete"),
+    path("smart/new/", smart_views.SmartListCreateView.as_view(), name="smart_create"),
+    path("smart/ready-made/", smart_views.SmartListPresetView.as_view(), name="smart_preset"),
+    path("smart/<int:pk>/rules/", smart_views.SmartListRulesView.as_view(), name="smart_rules"),
+    path("smart/<int:pk>/rename/", smart_views.SmartListRenameView.as_view(), name="smart_rename"),
+    path("smart/<int:pk>/delete/", smart_views.SmartListDeleteView.as_view(), name="smart_delete"),
 ]

@@ -22,9 +22,17 @@ from lists.forms import (
     ListNameForm,
     RemoveMembersForm,
 )
-from lists.models import CustomerList, DefaultList, in_list, list_members
+from lists.models import (
+    SMART_LIST_PRESETS,
+    CustomerList,
+    DefaultList,
+    SmartList,
+    in_list,
+    list_members,
+)
 from lists.services import add_to_list, create_list, remove_from_list
 from mycustomers.errors import ActionError
+from mycustomers.filters import rules_summary, smart_list_counts
 from mycustomers.jobs import MembersUpdate, delete_list, rename_list
 from mycustomers.models import Customer, default_list_counts
 from mycustomers.numbers import page_number
@@ -84,10 +92,18 @@ class ListIndexView(LoginRequiredMixin, TemplateView):
             for key, label in DefaultList.choices
             if key != DefaultList.AFFILIATE or counts["affiliate_any"]
         ]
+        smart_lists = list(SmartList.objects.for_performer(performer))
+        counts = smart_list_counts(performer, smart_lists)
+        for smart_list in smart_lists:
+            smart_list.member_count = counts[smart_list.pk]
+            smart_list.summary = rules_summary(smart_list.rules, performer)
+        names = {lst.name.casefold() for lst in smart_lists}
         return super().get_context_data(
             **background_context(self.request),
             default_lists=default_lists,
             custom_lists=CustomerList.objects.with_member_counts(performer),
+            smart_lists=smart_lists,
+            presets=[name for name in SMART_LIST_PRESETS if name.casefold() not in names],
             create_form=ListNameForm(performer=performer),
             **kwargs,
         )

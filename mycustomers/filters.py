@@ -9,14 +9,23 @@ import string
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import django_filters
 from django import forms
-from django.db.models import BigIntegerField, CharField, Value
+from django.db.models import BigIntegerField, CharField, Count, Q, Value
+from django.http import QueryDict
 from django.utils import timezone
 
 from contacts.types import ContactType
-from lists.models import CustomerList, DefaultList, in_list, not_in_lists
+from lists.models import (
+    SMART_KEY_PREFIX,
+    CustomerList,
+    DefaultList,
+    SmartList,
+    in_list,
+    not_in_lists,
+)
 from mycustomers.counts import cached
 from mycustomers.models import Customer, FollowUpStatus
 
@@ -138,29 +147,39 @@ def display_list_choices(performer) -> list:
 
 
 def _list_choices(performer) -> list:
-    custom = CustomerList.objects.for_performer(performer).order_by().values_list("pk", "name")
+    kind = CharField()
+    custom = (
+        CustomerList.objects.for_performer(performer)
+        .order_by()
+        .values_list("pk", "name", Value("custom", output_field=kind))
+    )
+    smart = (
+        SmartList.objects.for_performer(performer)
+        .order_by()
+        .values_list("pk", "name", Value("smart", output_field=kind))
+    )
     no_list = (Value(None, output_field=BigIntegerField()), Value("", output_field=CharField()))
     affiliate_marker = (
         Customer.objects.for_performer(performer)
         .filter(affiliate_referral=True)
         .order_by()
-        .values_list(*no_list)[:1]
+        .values_list(*no_list, Value("affiliate", output_field=kind))[:1]
     )
-    rows = list(custom.union(affiliate_marker, all=True))
-    has_affiliate = any(pk is None for pk, _name in rows)
+    rows = sorted(custom.union(smart, affiliate_marker, all=True), key=lambda r: r[1].casefold())
     defaults = [
         (DefaultList.NEW.value, DefaultList.NEW.label),
         (DefaultList.UNASSIGNED.value, DefaultList.UNASSIGNED.label),
         (DefaultList.BLOCKED.value, DefaultList.BLOCKED.label),
     ]
-    if has_affiliate:
+    if any(kind == "affiliate" for *_, kind in rows):
         defaults.append((DefaultList.AFFILIATE.value, DefaultList.AFFILIATE.label))
-    custom_lists = sorted(
-        ((str(pk), name) for pk, name in rows if pk is not None), key=lambda c: c[1].casefold()
-    )
+    custom_lists = [(str(pk), name) for pk, name, kind in rows if kind == "custom"]
+    smart_lists = [(f"{SMART_KEY_PREFIX}{pk}", name) for pk, name, kind in rows if kind == "smart"]
     choices = [("Default lists", defaults)]
     if custom_lists:
         choices.append(("Your lists", custom_lists))
+    if smart_lists:
+        choices.append(("Smart lists", smart_lists))
     return choices
 
 
@@ -285,7 +304,24 @@ class CustomerFilter(AmountRangeFilters):
         return queryset.starting_with(value)
 
     def filter_list(self, queryset, name, value):
+        if value.startswith(SMART_KEY_PREFIX):
+            rules = self.smart_list_rules(value)
+            # AND: the filters applied so far, and the smart list's own.
+            return queryset & rules.qs if rules is not None else queryset.none()
         return in_list(queryset, value)
+
+    def smart_list_rules(self, key: str) -> CustomerFilter | None:
+        """A smart list's rules as a filter over the same customers (F5): its members now.
+        None if it was deleted since the page was drawn."""
+        if not hasattr(self, "_smart_rules"):
+            found = SmartList.objects.for_performer(self.performer).filter(pk=int(key[1:]))
+            rules = found.values_list("rules", flat=True).first()
+            self._smart_rules = (
+                CustomerFilter(QueryDict(rules), queryset=self.queryset, performer=self.performer)
+                if rules
+                else None
+            )
+        return self._smart_rules
 
     def filter_quiet_min(self, queryset, name, value):
         return queryset.quiet_for_at_least(value, self.today)
@@ -343,8 +379,19 @@ class CustomerFilter(AmountRangeFilters):
     def ages(self) -> bool:
         """Whether the rows can change with time alone (so their count cannot be cached)."""
         data = self.form.cleaned_data
-        key = data.get("list")
+        key = data.get("list") or ""
+        if key.startswith(SMART_KEY_PREFIX):
+            rules = self.smart_list_rules(key)
+            return rules is not None and rules.ages()
         return bool(data.get("new")) or (key in DefaultList and DefaultList(key).ages)
+
+    def shows_blocked(self) -> bool:
+        """Whether the rows are the Blocked list's (directly or through a smart list)."""
+        key = (self.form.cleaned_data.get("list") or "") if self.is_valid() else ""
+        if key.startswith(SMART_KEY_PREFIX):
+            rules = self.smart_list_rules(key)
+            return rules is not None and rules.shows_blocked()
+        return key == DefaultList.BLOCKED
 
     def cache_key(self) -> tuple:
         """What the view's counts depend on besides the data: the filters, and today's date
@@ -411,6 +458,63 @@ def chip_text(form: forms.Form, name: str, value: str) -> str:
         return f"{bound.label} {op} {shown}"
     field = form.fields[name]
     choices = dict(getattr(field, "choices", ()))
+    for group in choices.copy().values():  # grouped choices (the Display list)
+        if isinstance(group, list | tuple):
+            choices.update(group)
     if name in ("missed", "new"):
         return str(field.label)
     return f"{field.label}: {choices.get(value, value)}"
+
+
+def smart_list_rules(data: QueryDict, performer) -> str:
+    """The filters of a main view as a smart list's rules: the view's valid filters without
+    rows-per-page, sort or page, and never another smart list (a smart list in its own
+    rules would never end). Raises ``forms.ValidationError`` naming what is wrong."""
+    view = CustomerFilter(data, queryset=Customer.objects.none(), performer=performer)
+    if not view.is_valid():
+        raise forms.ValidationError(f"Correct {', '.join(view.error_labels())} first.")
+    pairs = view.active()
+    if any(name == "list" and value.startswith(SMART_KEY_PREFIX) for name, value in pairs):
+        raise forms.ValidationError("A smart list cannot be built on another smart list.")
+    if not pairs:
+        raise forms.ValidationError("Choose at least one filter first.")
+    return urlencode(pairs)
+
+
+def smart_list_counts(performer, smart_lists: list[SmartList]) -> dict[int, int | None]:
+    """Each smart list's members now (F5), in one query; None for rules no longer valid
+    (e.g. a list they leave out was deleted). Cached until the performer's data changes, and
+    for one day (quiet days count from today), unless some rules change with time alone."""
+    customers = Customer.objects.for_performer(performer)
+    rules = {
+        lst.pk: CustomerFilter(QueryDict(lst.rules), queryset=customers, performer=performer)
+        for lst in smart_lists
+    }
+    valid = {pk: view for pk, view in rules.items() if view.is_valid()}
+
+    def count() -> dict[int, int | None]:
+        if not valid:
+            return {}
+        counts = customers.aggregate(
+            **{
+                f"s{pk}": Count("pk", filter=Q(pk__in=view.qs.values("pk")))
+                for pk, view in valid.items()
+            }
+        )
+        return {pk: counts[f"s{pk}"] for pk in valid}
+
+    key = (
+        "smart list counts",
+        timezone.localdate().isoformat(),
+        tuple(sorted((lst.pk, lst.rules) for lst in smart_lists)),
+    )
+    counted = count() if any(v.ages() for v in valid.values()) else cached(performer, key, count)
+    return {pk: counted.get(pk) for pk in rules}
+
+
+def rules_summary(rules: str, performer) -> str:
+    """A smart list's rules as its chips read: "Lifetime earnings ≥ $100 · Quiet days ≥ 60"."""
+    view = CustomerFilter(QueryDict(rules), queryset=Customer.objects.none(), performer=performer)
+    if not view.is_valid():
+        return "These rules are no longer valid (a list they name was deleted): edit them."
+    return " · ".join(chip_text(view.form, *pair) for pair in view.active())

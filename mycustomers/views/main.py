@@ -17,7 +17,7 @@ from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterMixin, FilterView
 from django_tables2 import SingleTableMixin
 
-from lists.models import DefaultList
+from lists.models import SmartList
 from mycustomers.counts import cached
 from mycustomers.filters import INITIALS, CustomerFilter, chip_text, filter_groups
 from mycustomers.models import COUNTER_FIELDS, Customer
@@ -62,18 +62,21 @@ class ViewState:
     letter: str = ""
     list: str = ""
     filters: tuple[tuple[str, str], ...] = ()
+    # The smart list whose rules are being edited here (its id), kept by every link.
+    smart: int = 0
     sort: str = DEFAULT_SORT
     per_page: int = DEFAULT_PER_PAGE
     page: int = 1
 
     @classmethod
-    def from_request(cls, request, filterset) -> ViewState:
+    def from_request(cls, request, filterset, editing=None) -> ViewState:
         cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
         return cls(
             q=cleaned.get("q") or "",
             letter=cleaned.get("letter") or "",
             list=cleaned.get("list") or "",
             filters=tuple(pair for pair in filterset.active() if pair[0] not in _OWN_FIELDS),
+            smart=editing.pk if editing else 0,
             sort=_sort(request.GET.get("sort")),
             per_page=_per_page(request.GET.get("per_page")),
             page=page_number(request.GET.get("page")),
@@ -123,9 +126,16 @@ class CustomerFilterMixin(PerformerCustomersMixin, FilterMixin):
         # Always bound, so that a bare /customers/ runs the defaults too (visible only, M1).
         return {**super().get_filterset_kwargs(filterset_class), "data": self.request.GET}
 
+    def _smart_list_being_edited(self) -> SmartList | None:
+        pk = ascii_int(self.request.GET.get("smart"))
+        if pk is None:
+            return None
+        return SmartList.objects.for_performer(self.request.user).filter(pk=pk).first()
+
     def filtered_customers(self):
         self.filterset = self.get_filterset(self.get_filterset_class())
-        self.state = ViewState.from_request(self.request, self.filterset)
+        self.editing = self._smart_list_being_edited()
+        self.state = ViewState.from_request(self.request, self.filterset, self.editing)
         if self.filterset.is_valid():
             return self.filterset.qs
         return self.filterset.queryset.none()
@@ -175,7 +185,7 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
         """Where a page's rows are fetched by member name: the performer's customers with the
         status this view shows (an index lookup each), not the filters once more."""
         customers = self.get_queryset()
-        if self.state.list == DefaultList.BLOCKED:
+        if self.filterset.shows_blocked():
             return customers.blocked()
         return customers.visible()
 
@@ -207,6 +217,7 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
             export_url=reverse("customers:export") + state.url(page=1, per_page=DEFAULT_PER_PAGE),
             totals=self._totals_row(headers) if count else None,
             chips=self._chips(),
+            editing=self.editing,
             view_filters=self.filterset.active(),
             # Checked rows stay checked across the pages of one view (F8): its filters.
             selection_view=urlencode(self.filterset.active()),
