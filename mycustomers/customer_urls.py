@@ -1,12 +1,19 @@
 from django.urls import path
 
-from mycustomers.views import actions, background, detail, edits, lookup, main
+from mycustomers.views import actions, background, detail, edits, lookup, main, saved_views
 
 app_name = "customers"
 
 urlpatterns = [
     path("", main.CustomerListView.as_view(), name="list"),
     path("export/", main.CustomerExportView.as_view(), name="export"),
+    # Saved views and the column chooser (F6).
+    path("columns/", saved_views.ColumnsView.as_view(), name="columns"),
+    path("views/new/", saved_views.SavedViewCreateView.as_view(), name="save_view"),
+    path(
+        "views/<int:pk>/default/", saved_views.SavedViewDefaultView.as_view(), name="default_view"
+    ),
+    path("views/<int:pk>/delete/", saved_views.SavedViewDeleteView.as_view(), name="delete_view"),
     path("<int:pk>/dismiss-flag/", main.DismissMissedCallView.as_view(), name="dismiss_flag"),
     # One customer (SPEC §5): pages, then the detail page's POST-only edits.
     path("lookup/", lookup.CallerCardView.as_view(), name="lookup"),

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef
 from contacts.forms import LimitedCharField
 from lists.models import CustomerList, Membership
 from mycustomers.models import Customer, FollowUpStatus, Member
+from mycustomers.tables import ALWAYS_SHOWN, COLUMN_KEYS, COLUMN_LABELS
 
 MAX_NICKNAME = Customer._meta.get_field("nickname").max_length
 MAX_MEMBER_NAME = Member._meta.get_field("name").max_length
@@ -111,3 +112,36 @@ class LookupForm(forms.Form):
             "max_length": f"Member names are at most {MAX_MEMBER_NAME} characters long.",
         },
     )
+
+
+class ColumnsForm(forms.Form):
+    """The column chooser (F6): per column, whether it shows and its place (1 = first)."""
+
+    def __init__(self, *args, columns: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        places = [(str(n), str(n)) for n in range(1, len(COLUMN_KEYS) + 1)]
+        order = [*columns, *(key for key in COLUMN_KEYS if key not in columns)]
+        self.rows = []
+        for place, key in enumerate(order, start=1):
+            show = forms.BooleanField(
+                label=f"Show {COLUMN_LABELS[key]}", required=False, initial=key in columns
+            )
+            if key == ALWAYS_SHOWN:
+                show.disabled = True
+                show.initial = True
+            self.fields[f"show_{key}"] = show
+            self.fields[f"place_{key}"] = forms.TypedChoiceField(
+                label=f"Place of {COLUMN_LABELS[key]}",
+                choices=places,
+                coerce=int,
+                initial=place,
+                required=False,
+                empty_value=place,
+            )
+            self.rows.append((COLUMN_LABELS[key], self[f"show_{key}"], self[f"place_{key}"]))
+
+    def chosen(self) -> list[str]:
+        """The visible columns by place (ties keep the table's order)."""
+        data = self.cleaned_data
+        shown = [key for key in COLUMN_KEYS if key == ALWAYS_SHOWN or data[f"show_{key}"]]
+        return sorted(shown, key=lambda key: (data[f"place_{key}"], COLUMN_KEYS.index(key)))

@@ -24,6 +24,8 @@ class Performer(AbstractUser):
     # or lists): set by the database at commit, from a sequence (migration 0009), so that
     # mycustomers.counts can cache exact counts until then.
     data_version = models.BigIntegerField(default=0, editable=False)
+    # The main table's visible columns in order (F6), by column key; empty: all, as shipped.
+    columns = ArrayField(models.CharField(max_length=32), default=list, blank=True)
 
     class Meta:
         db_table = "performer"
@@ -577,3 +579,37 @@ class MassAction(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.processed / self.total) if self.total else 100
+
+
+class SavedView(models.Model):
+    """A main view saved under a name (F6): its filters, sort and rows per page (as the main
+    view's URL query) and its visible columns. Shown as tabs above the table; one may be
+    the default that ``/customers/`` opens with."""
+
+    performer = models.ForeignKey(
+        Performer, on_delete=models.CASCADE, related_name="saved_views", db_index=False
+    )
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=2000, blank=True)
+    columns = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint("performer", Upper("name"), name="savedview_unique_name_ci"),
+            models.UniqueConstraint(
+                "performer", condition=models.Q(is_default=True), name="savedview_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def url(self) -> str:
+        query = f"{self.query}&" if self.query else ""
+        return f"{reverse('customers:list')}?{query}view={self.pk}"

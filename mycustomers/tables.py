@@ -339,3 +339,28 @@ class CustomerPaginator(Paginator):
             window = queryset.values("member_name")[bottom:top]
         rows = self.lookup.filter(member_name__in=window).order_by(*queryset.query.order_by)
         return self._get_page(list(rows), number, self)
+
+
+# The columns a performer may show, hide and order (F6); the customer column always shows.
+COLUMN_KEYS = tuple(name for name in CustomerTable.base_columns if name != "select")
+ALWAYS_SHOWN = "customer"
+COLUMN_LABELS = {name: str(CustomerTable.base_columns[name].verbose_name) for name in COLUMN_KEYS}
+
+
+def visible_columns(chosen: list[str] | tuple[str, ...]) -> list[str]:
+    """The columns to show, in order, from a stored choice: unknown keys (a column since
+    removed) drop out, the customer column is always there, and no choice means all."""
+    keys = list(dict.fromkeys(key for key in chosen if key in COLUMN_KEYS))
+    if not keys:
+        return list(COLUMN_KEYS)
+    if ALWAYS_SHOWN not in keys:
+        keys.insert(0, ALWAYS_SHOWN)
+    return keys
+
+
+def table_options(columns: list[str]) -> dict:
+    """``CustomerTable`` keyword arguments that show ``columns`` in that order."""
+    return {
+        "sequence": ["select", *columns],
+        "exclude": [key for key in COLUMN_KEYS if key not in columns],
+    }

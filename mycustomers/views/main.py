@@ -20,7 +20,7 @@ from django_tables2 import SingleTableMixin
 from lists.models import SmartList
 from mycustomers.counts import cached
 from mycustomers.filters import INITIALS, CustomerFilter, chip_text, filter_groups
-from mycustomers.models import COUNTER_FIELDS, Customer
+from mycustomers.models import COUNTER_FIELDS, Customer, SavedView
 from mycustomers.numbers import ascii_int, page_number
 from mycustomers.services import dismiss_missed_call
 from mycustomers.tables import (
@@ -31,6 +31,8 @@ from mycustomers.tables import (
     CustomerTable,
     customer_cell,
     money,
+    table_options,
+    visible_columns,
 )
 from mycustomers.views.background import background_context
 from mycustomers.views.mixins import PerformerCustomersMixin
@@ -41,7 +43,7 @@ DEFAULT_PER_PAGE = 20
 SORT_KEYS = frozenset(CustomerTable.base_columns) - {"select"}
 
 
-def _sort(value: str | None) -> str:
+def clean_sort(value: str | None) -> str:
     if value and value.removeprefix("-") in SORT_KEYS:
         return value
     return DEFAULT_SORT
@@ -64,12 +66,14 @@ class ViewState:
     filters: tuple[tuple[str, str], ...] = ()
     # The smart list whose rules are being edited here (its id), kept by every link.
     smart: int = 0
+    # The saved view shown (its id), or "all" for the unfiltered tab when a default exists.
+    view: str = ""
     sort: str = DEFAULT_SORT
     per_page: int = DEFAULT_PER_PAGE
     page: int = 1
 
     @classmethod
-    def from_request(cls, request, filterset, editing=None) -> ViewState:
+    def from_request(cls, request, filterset, editing=None, view: str = "") -> ViewState:
         cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
         return cls(
             q=cleaned.get("q") or "",
@@ -77,7 +81,8 @@ class ViewState:
             list=cleaned.get("list") or "",
             filters=tuple(pair for pair in filterset.active() if pair[0] not in _OWN_FIELDS),
             smart=editing.pk if editing else 0,
-            sort=_sort(request.GET.get("sort")),
+            view=view,
+            sort=clean_sort(request.GET.get("sort")),
             per_page=_per_page(request.GET.get("per_page")),
             page=page_number(request.GET.get("page")),
         )
@@ -132,10 +137,30 @@ class CustomerFilterMixin(PerformerCustomersMixin, FilterMixin):
             return None
         return SmartList.objects.for_performer(self.request.user).filter(pk=pk).first()
 
+    def saved_views(self) -> list[SavedView]:
+        """The performer's saved views (the tabs), cached until their data changes."""
+        performer = self.request.user
+        return cached(
+            performer, ("saved views",), lambda: list(SavedView.objects.for_performer(performer))
+        )
+
+    def _saved_view(self) -> SavedView | None:
+        pk = ascii_int(self.request.GET.get("view"))
+        return next((view for view in self.saved_views() if view.pk == pk), None)
+
+    def columns(self) -> list[str]:
+        """The table's visible columns: the saved view's, or the performer's own (F6)."""
+        view = self.saved_view
+        return visible_columns(view.columns if view else self.request.user.columns)
+
     def filtered_customers(self):
         self.filterset = self.get_filterset(self.get_filterset_class())
         self.editing = self._smart_list_being_edited()
-        self.state = ViewState.from_request(self.request, self.filterset, self.editing)
+        self.saved_view = self._saved_view()
+        view = str(self.saved_view.pk) if self.saved_view else ""
+        if not view and self.request.GET.get("view") == "all":
+            view = "all"
+        self.state = ViewState.from_request(self.request, self.filterset, self.editing, view)
         if self.filterset.is_valid():
             return self.filterset.qs
         return self.filterset.queryset.none()
@@ -148,6 +173,10 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
     table_class = CustomerTable
 
     def get(self, request, *args, **kwargs):
+        if not request.GET:
+            default = next((view for view in self.saved_views() if view.is_default), None)
+            if default is not None:
+                return redirect(default.url)
         self.object_list = self.filtered_customers()
         context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
         # Bad filter input (too long a search, a list that is not theirs) is a client error:
@@ -156,7 +185,13 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
         return self.render_to_response(context, status=status)
 
     def get_table(self, **kwargs):
-        table = self.table_class(self.object_list, order_by=self.state.sort, **kwargs)
+        columns, sort = self.columns(), self.state.sort
+        rows = self.object_list
+        if sort.removeprefix("-") not in columns:
+            # Sorted by a hidden column: the table cannot order by it, the queryset can.
+            rows = rows.sorted_by(sort.removeprefix("-"), descending=sort.startswith("-"))
+            sort = None
+        table = self.table_class(rows, order_by=sort, **table_options(columns), **kwargs)
         table.request = self.request
         return table.paginate(
             per_page=self.state.per_page,
@@ -218,6 +253,18 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
             totals=self._totals_row(headers) if count else None,
             chips=self._chips(),
             editing=self.editing,
+            tabs=self._tabs(),
+            current_view=self.saved_view,
+            table_columns=self.columns(),
+            save_view_pairs=[
+                *self.filterset.active(),
+                *[(k, v) for k, v in state.params() if k in ("sort", "per_page")],
+            ],
+            columns_url=reverse("customers:columns")
+            + "?"
+            + urlencode(
+                {"next": reverse("customers:list") + state.url(page=state.page), "view": state.view}
+            ),
             view_filters=self.filterset.active(),
             # Checked rows stay checked across the pages of one view (F8): its filters.
             selection_view=urlencode(self.filterset.active()),
@@ -239,6 +286,19 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
             "earnings": money(totals["earnings"]),
         }
         return [(header.css, cells.get(header.name, "")) for header in headers]
+
+    def _tabs(self) -> list[tuple[str, str, bool, bool]]:
+        """(name, link, current, is default) per tab: all customers, then each saved view."""
+        views = self.saved_views()
+        if not views:
+            return []
+        has_default = any(view.is_default for view in views)
+        current = self.saved_view.pk if self.saved_view else None
+        all_url = reverse("customers:list") + ("?view=all" if has_default else "")
+        return [
+            ("All customers", all_url, current is None and not self.state.is_filtered, False),
+            *((view.name, view.url, view.pk == current, view.is_default) for view in views),
+        ]
 
     def _chips(self) -> list[tuple[str, str]]:
         """(text, link) for each active filter; the link is this view without it (F2)."""
@@ -262,24 +322,31 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
         }
 
 
-CSV_HEADER = (
-    "Member name",
-    "Nickname",
-    "New",
-    "Missed call",
-    "Follow-up",
-    "Live calls",
-    "Recorded calls",
-    "Mail sent",
-    "Mail received",
-    "Goody bags",
-    "Chat volleys",
-    "Feeds",
-    "Lifetime earnings",
-    "Last contact",
-    "Contact type",
-    "Customer lists",
-)
+# The CSV columns (a public contract: names never change) of each table column, in the
+# table's order. An export follows the visible columns' order, then the hidden ones: every
+# column is always exported.
+CSV_COLUMNS = {
+    "customer": ("Member name", "Nickname", "New", "Missed call", "Follow-up"),
+    "live_calls": ("Live calls",),
+    "recorded_calls": ("Recorded calls",),
+    "mail_sent": ("Mail sent",),
+    "mail_received": ("Mail received",),
+    "goody_bags": ("Goody bags",),
+    "chat_volleys": ("Chat volleys",),
+    "feeds": ("Feeds",),
+    "earnings": ("Lifetime earnings",),
+    "last_contact": ("Last contact",),
+    "contact_type": ("Contact type",),
+    "lists": ("Customer lists",),
+}
+CSV_HEADER = tuple(name for names in CSV_COLUMNS.values() for name in names)
+
+
+def csv_order(columns: list[str]) -> list[int]:
+    """Positions in ``CSV_HEADER`` (and ``csv_row``) of the export's columns: those of the
+    visible table columns in their order, then the rest in the table's order."""
+    keys = [*columns, *(key for key in CSV_COLUMNS if key not in columns)]
+    return [CSV_HEADER.index(name) for key in keys for name in CSV_COLUMNS[key]]
 
 
 # What csv_row reads (Customer.is_new and list_label included), and nothing more.
@@ -328,14 +395,19 @@ def csv_row(customer: Customer) -> tuple:
     )
 
 
-def csv_chunks(customers: Iterable[Customer], rows_per_chunk: int = 500) -> Iterator[str]:
-    """The CSV text in chunks of a few hundred rows (one write per row is slow to stream)."""
+def csv_chunks(
+    customers: Iterable[Customer], order: list[int] | None = None, rows_per_chunk: int = 500
+) -> Iterator[str]:
+    """The CSV text in chunks of a few hundred rows (one write per row is slow to stream),
+    with its columns in ``order`` (``csv_order``)."""
+    order = order or list(range(len(CSV_HEADER)))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # BOM: spreadsheets then read the file as UTF-8
-    writer.writerow(CSV_HEADER)
+    writer.writerow([CSV_HEADER[i] for i in order])
     for number, customer in enumerate(customers, start=1):
-        writer.writerow(csv_row(customer))
+        row = csv_row(customer)
+        writer.writerow([row[i] for i in order])
         if number % rows_per_chunk == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -358,7 +430,7 @@ class CustomerExportView(CustomerFilterMixin, View):
             *EXPORT_FIELDS
         )
         response = StreamingHttpResponse(
-            csv_chunks(rows.iterator(chunk_size=self.chunk_size)),
+            csv_chunks(rows.iterator(chunk_size=self.chunk_size), csv_order(self.columns())),
             content_type="text/csv; charset=utf-8",
         )
         filename = f"my-customers-{timezone.localdate():%Y-%m-%d}.csv"

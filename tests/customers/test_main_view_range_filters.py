@@ -267,6 +267,6 @@ def test_no_total_row_without_rows(owner_client):
 def test_a_filtered_page_runs_a_constant_number_of_queries(
     owner, owner_client, quiet, django_assert_max_num_queries
 ):
-    # session, user, list choices, totals (with the count), the page, background actions
-    with django_assert_max_num_queries(6):
+    # session, user, list choices, saved views, totals (with the count), the page, background
+    with django_assert_max_num_queries(7):
         get(owner_client, quiet_min=1, earnings_min=0, type="call_received", not_list=[])
