@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from lists import services
-from lists.models import CustomerList, Membership
+from lists.models import CustomerList, Membership, SmartList
 from mycustomers import jobs
 from mycustomers.admin import TenantChildAdmin, changelist_link
 from mycustomers.errors import ActionError
@@ -127,3 +127,15 @@ class MembershipAdmin(TenantChildAdmin):
     def delete_queryset(self, request, queryset):
         for membership in queryset.select_related("customer_list__performer"):
             self.delete_model(request, membership)
+
+
+@admin.register(SmartList)
+class SmartListAdmin(admin.ModelAdmin):
+    """Saved filters (F5): their members are computed in the main view, never stored."""
+
+    list_display = ("name", "performer", "rules", "created_at")
+    list_select_related = ("performer",)
+    search_fields = ("name", "=performer__username")
+    autocomplete_fields = ("performer",)
+    show_full_result_count = False
+    ordering = ("-pk",)

@@ -18,7 +18,7 @@ from django.utils.html import format_html
 
 from contacts.models import ContactEvent
 from mycustomers import services
-from mycustomers.models import COUNTER_FIELDS, Customer, MassAction, Member, Performer
+from mycustomers.models import COUNTER_FIELDS, Customer, MassAction, Member, Performer, SavedView
 
 # Rows on one changelist page of the tables that grow to millions of rows.
 BIG_TABLE_PAGE = 50
@@ -282,3 +282,15 @@ class MassActionAdmin(ReadOnlyMixin, BigTableAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("customer_ids")
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    """Saved main views (F6): a tab's filters, sort, rows per page and columns."""
+
+    list_display = ("name", "performer", "query", "is_default", "created_at")
+    list_select_related = ("performer",)
+    search_fields = ("name", "=performer__username")
+    autocomplete_fields = ("performer",)
+    show_full_result_count = False
+    ordering = ("-pk",)

@@ -42,7 +42,7 @@
     bar.querySelector("[data-selected-earnings]").textContent = all ? "" : "· " + money.format(total);
     var nothing = ids.length === 0 && !all;
     buttons.forEach(function (button) { button.setAttribute("aria-disabled", nothing ? "true" : "false"); });
-    if (hint) hint.hidden = !nothing;
+    if (hint && !nothing) hint.hidden = true;
   };
 
   form.addEventListener("change", function (event) {

@@ -25,6 +25,7 @@ from contacts.types import ContactType
 from lists import services as list_services
 from lists.models import CustomerList, Membership
 from mycustomers.models import Customer, CustomerStatus, MassAction, Member, Performer
+from mycustomers.saved_views import save_view
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +55,8 @@ def world(owner, colleague):
     )
     Offer.objects.create(performer=owner, customer=alice, value=Decimal("10"))
     Feedback.objects.create(performer=owner, customer=alice, rating=5, comment="Lovely")
+    list_services.create_smart_list(performer=owner, name="Big", rules="earnings_min=100")
+    save_view(performer=owner, name="Whales", query="earnings_min=100", columns=[])
     Note.objects.create(performer=owner, customer=alice, body="Prefers evenings")
     MassAction.objects.create(
         performer=owner, kind=MassAction.Kind.BLOCK, customer_ids=[alice.pk], total=1
