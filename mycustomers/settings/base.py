@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -161,6 +162,11 @@ MYCUSTOMERS = {
     # customers per transaction (mycustomers.mass_actions): the request answers at once.
     "BACKGROUND_ACTION_MIN": 5_000,
     "BACKGROUND_CHUNK": 5_000,
+    # Events may happen from EVENT_TIME_MIN to EVENT_TIME_MAX_AHEAD after now (clocks drift);
+    # anything else is a bad row. PostgreSQL would store year 0 or 10000 (in UTC), which
+    # Python cannot read back.
+    "EVENT_TIME_MIN": datetime(1990, 1, 1, tzinfo=UTC),
+    "EVENT_TIME_MAX_AHEAD": timedelta(days=1),
 }
 
 # Background work (large mass actions) is queued in the database and run by

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from contacts.models import ContactEvent
 from contacts.reconcile import find_drift
@@ -354,3 +356,44 @@ def test_a_file_that_is_not_utf8_is_a_bad_row(owner, tmp_path):
 def test_an_empty_file_imports_nothing(tmp_path):
     output = run(write(tmp_path, "empty.csv", ""))
     assert "0 rows read" in output
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "reason"),
+    [
+        # Year 0 and year 10000 in UTC: PostgreSQL stores them, Python cannot read them back.
+        ("owner,alice,chat,0001-01-01T00:00:00+14:00,,,,", "outside the accepted range"),
+        ("owner,alice,chat,9999-12-31T23:59:59-12:00,,,,", "outside the accepted range"),
+        ("owner,alice,chat,1989-12-31T23:59:59Z,,,,", "outside the accepted range"),
+        ("owner,alice,chat,2999-01-01T00:00:00Z,,,,", "outside the accepted range"),
+    ],
+)
+def test_a_time_outside_the_sane_range_is_a_bad_row(owner, tmp_path, bad_row, reason):
+    path = csv_file(tmp_path, GOOD, bad_row)
+
+    with pytest.raises(CommandError, match=rf"^line 3: occurred_at .*{reason}"):
+        run(path)
+
+    assert not ContactEvent.objects.exists()
+
+
+def test_the_earliest_accepted_time_is_a_setting(owner, tmp_path, settings):
+    settings.MYCUSTOMERS = {
+        **settings.MYCUSTOMERS,
+        "EVENT_TIME_MIN": datetime(2025, 6, 1, tzinfo=UTC),
+    }
+    path = csv_file(tmp_path, GOOD)  # 2025-03-01
+
+    with pytest.raises(CommandError, match=r"^line 2: occurred_at .*outside .*2025-06-01"):
+        run(path)
+
+
+def test_a_time_up_to_a_day_ahead_is_accepted(owner, tmp_path):
+    soon = (timezone.now() + timedelta(hours=23)).isoformat()
+    later = (timezone.now() + timedelta(hours=25)).isoformat()
+    run(csv_file(tmp_path, f"owner,alice,chat,{soon},,,,"))
+
+    with pytest.raises(CommandError, match=r"^line 2: occurred_at .*outside"):
+        run(csv_file(tmp_path, f"owner,bob,chat,{later},,,,"))
+
+    assert ContactEvent.objects.count() == 1
