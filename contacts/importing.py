@@ -32,10 +32,11 @@ from typing import NamedTuple
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
+from contacts.models import ContactEvent
 from contacts.services import EventError, NewEvent, record_valid_events
-from mycustomers.models import Performer
+from mycustomers.models import Customer, Member, Performer
 
 REQUIRED = ("performer", "member", "type", "occurred_at")
 OPTIONAL = ("amount", "quantity", "reference", "summary")
@@ -465,6 +466,19 @@ def _parsed_batches(
         yield batch, exc
         return
     yield batch, None
+
+
+# The tables an import writes to.
+WRITTEN_TABLES = (ContactEvent, Customer, Member, Performer)
+
+
+def analyze_written_tables(result: ImportResult) -> None:
+    """Planner statistics for what an import wrote, at once: until autovacuum gets to it the
+    next queries are planned without them (a recount ran for 14+ minutes instead of 2 s)."""
+    if not (result.inserted or result.created_performers):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(m._meta.db_table for m in WRITTEN_TABLES)}")
 
 
 def import_file(path: str, *, fmt: str | None = None, **options) -> ImportResult:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from contacts.models import ContactEvent
@@ -474,3 +476,37 @@ def test_a_valid_surrogate_pair_in_json_is_one_character(owner, tmp_path):
 
     customer = Customer.objects.get(performer=owner)
     assert (customer.member_name, customer.earnings) == ("😀", Decimal("2.50"))
+
+
+def analyzed_tables(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")]
+
+
+def test_it_analyzes_the_tables_it_wrote_at_the_end(owner, tmp_path):
+    path = csv_file(tmp_path, GOOD, GOOD.replace("alice", "bob"))
+
+    with CaptureQueriesContext(connection) as queries:
+        run(path)
+
+    assert analyzed_tables(queries) == [
+        "ANALYZE contacts_contactevent, mycustomers_customer, mycustomers_member, performer"
+    ]
+    assert queries.captured_queries[-1]["sql"].startswith("ANALYZE")
+
+
+def test_an_import_stopped_by_a_bad_row_analyzes_what_it_committed(owner, tmp_path):
+    path = csv_file(tmp_path, GOOD, GOOD.replace("alice", "bob"), "owner,x,nope,,,,,")
+
+    with CaptureQueriesContext(connection) as queries, pytest.raises(CommandError):
+        run(path, "--batch-size", "1")
+
+    assert len(analyzed_tables(queries)) == 1
+
+
+def test_an_import_that_wrote_nothing_analyzes_nothing(owner, tmp_path):
+    path = csv_file(tmp_path, "owner,x,nope,,,,,")
+
+    with CaptureQueriesContext(connection) as queries, pytest.raises(CommandError):
+        run(path)
+
+    assert analyzed_tables(queries) == []
