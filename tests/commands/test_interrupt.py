@@ -92,6 +92,7 @@ def test_the_previous_signal_handlers_come_back():
     [
         ("reconcile_counters", "contacts.management.commands.reconcile_counters.find_drift", []),
         ("import_events", "contacts.management.commands.import_events.import_file", ["-"]),
+        ("purge_deleted", "mycustomers.management.commands.purge_deleted.purge_deleted", []),
     ],
 )
 def test_long_running_commands_cancel_their_query_on_sigterm(monkeypatch, command, patched, args):
