@@ -7,6 +7,7 @@ class MyCustomersConfig(AppConfig):
     verbose_name = "My Customers"
 
     def ready(self) -> None:
+        from mycustomers import checks  # noqa: F401 (registers them)
         from mycustomers.database import tolerate_unreadable_times
 
         connection_created.connect(tolerate_unreadable_times)
