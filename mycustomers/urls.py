@@ -15,3 +15,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]
+
+# A database that does not answer is a 503 with its own page (mycustomers.views.errors).
+handler500 = "mycustomers.views.errors.server_error"
