@@ -273,3 +273,18 @@ def test_staff_only(client, owner):
     response = client.get(admin_url(Customer, "changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response.url
+
+
+def test_performers_cannot_be_deleted_in_the_admin(staff_client, world, owner):
+    # The delete page would collect every customer and event of the performer first.
+    assert staff_client.get(admin_url(Performer, "delete", owner.pk)).status_code == 403
+    assert staff_client.post(admin_url(Performer, "delete", owner.pk)).status_code == 403
+    changelist = staff_client.get(admin_url(Performer, "changelist"))
+    assert "delete_selected" not in changelist.content.decode()
+    response = staff_client.post(
+        admin_url(Performer, "changelist"),
+        {"action": "delete_selected", admin.helpers.ACTION_CHECKBOX_NAME: [owner.pk]},
+    )
+    assert response.status_code == 200  # "no action selected": the action does not exist
+    assert Performer.objects.filter(pk=owner.pk).exists()
+
