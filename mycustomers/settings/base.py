@@ -100,6 +100,15 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+# The reset mail says the link works "within an hour".
+PASSWORD_RESET_TIMEOUT = 60 * 60
+# Mail (password reset links): Django's SMTP backend, configured from the environment in
+# production; the console in development; kept in memory in tests.
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DJANGO_DEFAULT_FROM_EMAIL", "My Customers <no-reply@localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = 10  # seconds: a mail server that hangs must not hang the request
 
 # django-axes: lock an account/IP pair after repeated failed logins.
 AXES_FAILURE_LIMIT = 10
