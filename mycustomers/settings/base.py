@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "mycustomers.middleware.SessionTimeoutMiddleware",
+    "mycustomers.middleware.NoStoreForLoggedInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -97,7 +99,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:list"
 LOGOUT_REDIRECT_URL = "login"
-SESSION_COOKIE_AGE = 60 * 60 * 12
+# A session ends after this long without a request (ASVS V3.3.2: 30 minutes idle), and
+# SESSION_MAX_SECONDS after logging in whatever the activity (mycustomers.middleware).
+SESSION_COOKIE_AGE = int(os.environ.get("MYCUSTOMERS_SESSION_IDLE_MINUTES", "30")) * 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 # The reset mail says the link works "within an hour".
@@ -176,6 +180,10 @@ MYCUSTOMERS = {
     # Python cannot read back.
     "EVENT_TIME_MIN": datetime(1990, 1, 1, tzinfo=UTC),
     "EVENT_TIME_MAX_AHEAD": timedelta(days=1),
+    # Sessions (see SESSION_COOKIE_AGE above). A session is saved again (its idle expiry moved
+    # ahead) at most this often: saving it on every request would be a database write each.
+    "SESSION_REFRESH_SECONDS": 5 * 60,
+    "SESSION_MAX_SECONDS": 12 * 60 * 60,
 }
 
 # Background work (large mass actions) is queued in the database and run by
