@@ -38,11 +38,16 @@ class SessionTimeoutMiddleware:
         response = self.get_response(request)
         if request.user.is_authenticated:
             session = request.session
-            if STARTED not in session:  # just logged in
-                session[STARTED] = session[SAVED] = now
-            elif now - session.get(SAVED, 0) >= rules["SESSION_REFRESH_SECONDS"]:
+            if now - session.get(SAVED, 0) >= rules["SESSION_REFRESH_SECONDS"]:
                 session[SAVED] = now  # saved at the end of the request: expiry moves ahead
+                session.setdefault(STARTED, now)  # a session from before these timeouts
         return response
+
+
+def start_session_clock(sender, request, user, **kwargs) -> None:
+    """``user_logged_in``: the login saves the session anyway, so the clock costs no write."""
+    now = int(time.time())
+    request.session[STARTED] = request.session[SAVED] = now
 
 
 class NoStoreForLoggedInMiddleware:

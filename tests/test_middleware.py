@@ -111,3 +111,20 @@ def test_a_session_ends_12_hours_after_the_login_however_busy(owner_client):
 def test_logging_in_starts_the_clock(client, owner):
     client.post("/accounts/login/", {"username": "owner", "password": "correct horse battery"})
     assert abs(client.session[STARTED] - time.time()) < 5
+
+
+def test_the_first_request_after_logging_in_writes_no_session(
+    owner_client, django_assert_num_queries
+):
+    with django_assert_num_queries(2):  # the session and the user, no UPDATE of the session
+        owner_client.get("/accounts/password/change/")
+
+
+def test_a_session_from_before_the_timeouts_gets_its_clock_at_once(owner_client):
+    session = owner_client.session
+    del session[STARTED], session[SAVED]
+    session.save()
+
+    owner_client.get("/customers/")
+
+    assert abs(owner_client.session[STARTED] - time.time()) < 5
