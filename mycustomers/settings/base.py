@@ -48,11 +48,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "mycustomers.middleware.SessionTimeoutMiddleware",
-    "mycustomers.middleware.NoStoreForLoggedInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Inside the header middleware: a page for an error raised here still gets the headers.
+    "mycustomers.middleware.SessionTimeoutMiddleware",
+    "mycustomers.middleware.NoStoreForLoggedInMiddleware",
     # Last: axes must see the authentication outcome.
     "axes.middleware.AxesMiddleware",
 ]
