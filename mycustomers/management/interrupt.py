@@ -17,7 +17,7 @@ from django.db import connection
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class Interrupted(KeyboardInterrupt):
+class _Signalled(KeyboardInterrupt):
     """Raised by the signal handler. A KeyboardInterrupt, so that psycopg, interrupted while
     waiting for the server, also waits for the cancelled query's answer and leaves the
     connection ready for the rollback."""
@@ -27,7 +27,7 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
-class Stopped(CommandError):
+class Interrupted(CommandError):
     """The command was stopped by a signal; ``returncode`` is 128 + the signal's number."""
 
 
@@ -35,7 +35,7 @@ class Stopped(CommandError):
 def cancelling_on_interrupt() -> Iterator[None]:
     """Within the block, SIGINT and SIGTERM cancel the query the server is running for this
     process's connection, roll back the open transaction and end the command with
-    ``Stopped``."""
+    ``Interrupted``."""
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread can handle signals
         return
@@ -44,15 +44,15 @@ def cancelling_on_interrupt() -> Iterator[None]:
         raw = connection.connection
         if raw is not None and not raw.closed:
             raw.cancel_safe(timeout=5.0)
-        raise Interrupted(signum)
+        raise _Signalled(signum)
 
     previous = {signum: signal.signal(signum, cancel) for signum in SIGNALS}
     try:
         yield
-    except Interrupted as exc:
+    except _Signalled as exc:
         name = signal.Signals(exc.signum).name
-        raise Stopped(
-            f"Stopped by {name}: the running query was cancelled, its transaction rolled back.",
+        raise Interrupted(
+            f"{name} received: the running query was cancelled, its transaction rolled back.",
             returncode=128 + exc.signum,
         ) from None
     finally:

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from mycustomers.management.interrupt import Stopped, cancelling_on_interrupt
+from mycustomers.management.interrupt import Interrupted, cancelling_on_interrupt
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def test_a_signal_cancels_the_running_query_and_stops_with_its_status(signum):
     started = time.monotonic()
     signal_soon(signum)
 
-    with pytest.raises(Stopped) as stopped, cancelling_on_interrupt(), transaction.atomic():
+    with pytest.raises(Interrupted) as stopped, cancelling_on_interrupt(), transaction.atomic():
         sleep_in_the_server()
 
     assert time.monotonic() - started < 10
@@ -99,7 +99,7 @@ def test_long_running_commands_cancel_their_query_on_sigterm(monkeypatch, comman
     monkeypatch.setattr(patched, sleep_in_the_server)
     signal_soon(signal.SIGTERM)
 
-    with pytest.raises(Stopped) as stopped, transaction.atomic():
+    with pytest.raises(Interrupted) as stopped, transaction.atomic():
         call_command(command, *args, stdout=StringIO(), stderr=StringIO())
 
     assert stopped.value.returncode == 128 + signal.SIGTERM

@@ -15,7 +15,7 @@ from contacts.importing import (
     analyze_written_tables,
     import_file,
 )
-from mycustomers.management.interrupt import Stopped, cancelling_on_interrupt
+from mycustomers.management.interrupt import Interrupted, cancelling_on_interrupt
 
 
 class Command(BaseCommand):
@@ -101,12 +101,14 @@ class Command(BaseCommand):
             if exc.result is not None:
                 analyze_written_tables(exc.result)
             raise CommandError(self._failure(exc, atomic=options["atomic"])) from exc
-        except Stopped as exc:
+        except Interrupted as exc:
             progress.close()
             if options["atomic"] or not committed.committed_through_line:
-                raise Stopped(f"{exc}\nNothing was imported.", returncode=exc.returncode) from None
+                raise Interrupted(
+                    f"{exc}\nNothing was imported.", returncode=exc.returncode
+                ) from None
             analyze_written_tables(committed)
-            raise Stopped(
+            raise Interrupted(
                 f"{exc}\nRows through line {committed.committed_through_line:,} were imported; "
                 f"to go on, import again with --from-line {committed.committed_through_line + 1}.",
                 returncode=exc.returncode,
