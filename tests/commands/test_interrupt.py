@@ -104,3 +104,30 @@ def test_long_running_commands_cancel_their_query_on_sigterm(monkeypatch, comman
 
     assert stopped.value.returncode == 128 + signal.SIGTERM
     assert sleeping_queries() == 0
+
+
+def test_an_interrupted_import_says_where_to_go_on(monkeypatch, owner, tmp_path):
+    from contacts import importing
+
+    record = importing.record_valid_events
+    calls = []
+
+    def record_then_sleep(**kwargs):
+        calls.append(1)
+        return record(**kwargs) if len(calls) == 1 else sleep_in_the_server()
+
+    monkeypatch.setattr(importing, "record_valid_events", record_then_sleep)
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "performer,member,type,occurred_at\n"
+        "owner,alice,chat,2025-03-01T10:00:00Z\nowner,bob,chat,2025-03-01T10:00:00Z\n"
+    )
+    signal_soon(signal.SIGTERM)
+
+    with pytest.raises(Interrupted) as stopped:
+        call_command("import_events", str(path), "--batch-size", "1", stdout=StringIO())
+
+    assert str(stopped.value).splitlines()[1:] == [
+        "Rows through line 2 were imported; to go on, import again with --from-line 3."
+    ]
+    assert sleeping_queries() == 0
