@@ -48,11 +48,14 @@ format: install
 migrations-check: db
 	$(PY) manage.py makemigrations --check --dry-run
 
-check-deploy: install
-	DJANGO_SETTINGS_MODULE=mycustomers.settings.production \
+PRODUCTION_ENV = DJANGO_SETTINGS_MODULE=mycustomers.settings.production \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-check-deploy-only-$$(printf '%060d' 0)x7Qz} \
-	DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-customers.example.com} \
-	$(PY) manage.py check --deploy --fail-level WARNING
+	DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-customers.example.com}
+
+# As a deployment does: collect the static files (their manifest is checked), then check.
+check-deploy: install
+	$(PRODUCTION_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PRODUCTION_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
 # Benchmarks run in their own database on the local cluster, never in the dev one.
 BENCH_DATABASE_URL ?= $(shell $(PY) -m mycustomers.devtools.pgcluster url mycustomers_bench 2>/dev/null)

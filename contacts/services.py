@@ -15,7 +15,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from contacts import sql
 from contacts.models import ContactEvent
@@ -58,6 +60,12 @@ class NewEvent(NamedTuple):
             raise EventError(f"unknown contact type {self.type!r}")
         if self.occurred_at.tzinfo is None:
             raise EventError("occurred_at needs a UTC offset")
+        earliest, latest = event_time_range()
+        if not earliest <= self.occurred_at <= latest:
+            raise EventError(
+                f"occurred_at {self.occurred_at.isoformat()} is outside the accepted range "
+                f"({earliest:%Y-%m-%d} to {latest:%Y-%m-%d %H:%M} UTC)"
+            )
         if not isinstance(self.amount, Decimal) or not self.amount.is_finite():
             raise EventError("amount must be a decimal number")
         if self.amount < 0 or self.amount > MAX_AMOUNT or self.amount != round(self.amount, 2):
@@ -68,6 +76,13 @@ class NewEvent(NamedTuple):
             raise EventError(f"reference must be 1–{MAX_REFERENCE} characters")
         if len(self.summary) > MAX_SUMMARY:
             raise EventError(f"summary must be at most {MAX_SUMMARY} characters")
+
+
+def event_time_range(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The earliest and latest time an event may have (settings EVENT_TIME_MIN and
+    EVENT_TIME_MAX_AHEAD)."""
+    rules = settings.MYCUSTOMERS
+    return rules["EVENT_TIME_MIN"], (now or timezone.now()) + rules["EVENT_TIME_MAX_AHEAD"]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -46,7 +47,7 @@ class Member(models.Model):
 
     @property
     def page_url(self) -> str:
-        return f"{settings.MEMBER_PAGE_BASE_URL}{self.name}"
+        return f"{settings.MEMBER_PAGE_BASE_URL}{quote(self.name, safe='')}"
 
 
 class FollowUpStatus(models.TextChoices):

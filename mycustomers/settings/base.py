@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,6 +50,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Inside the header middleware: a page for an error raised here still gets the headers.
+    "mycustomers.middleware.SessionTimeoutMiddleware",
+    "mycustomers.middleware.NoStoreForLoggedInMiddleware",
     # Last: axes must see the authentication outcome.
     "axes.middleware.AxesMiddleware",
 ]
@@ -95,14 +99,35 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:list"
 LOGOUT_REDIRECT_URL = "login"
-SESSION_COOKIE_AGE = 60 * 60 * 12
+# A session ends after this long without a request (ASVS V3.3.2: 30 minutes idle), and
+# SESSION_MAX_SECONDS after logging in whatever the activity (mycustomers.middleware).
+SESSION_COOKIE_AGE = int(os.environ.get("MYCUSTOMERS_SESSION_IDLE_MINUTES", "30")) * 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+# The reset mail says the link works "within an hour".
+PASSWORD_RESET_TIMEOUT = 60 * 60
+# Mail (password reset links): Django's SMTP backend, configured from the environment in
+# production; the console in development; kept in memory in tests.
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DJANGO_DEFAULT_FROM_EMAIL", "My Customers <no-reply@localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = 10  # seconds: a mail server that hangs must not hang the request
 
-# django-axes: lock an account/IP pair after repeated failed logins.
+# django-axes (ASVS V2.2.1), mycustomers.lockout: failed logins lock an address after
+# AXES_FAILURE_LIMIT failures over any usernames, and a username after USERNAME_FAILURE_LIMIT
+# from any addresses, for the cool-off time. A per-username limit as low as the address's would
+# let anyone lock a performer out with a few wrong passwords; 100 an hour is the ceiling ASVS
+# allows for guesses at one account. The client's address comes from REMOTE_ADDR, or from
+# X-Forwarded-For as written by TRUSTED_PROXY_COUNT proxies (mycustomers.lockout.client_ip).
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "mycustomers.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "mycustomers.lockout.client_ip"
+# A successful login must not wipe the failures of its address (one's own account would
+# then reset the count of guesses at others'): the default, said out loud.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 LANGUAGE_CODE = "en-us"
@@ -160,6 +185,18 @@ MYCUSTOMERS = {
     # customers per transaction (mycustomers.jobs): the request answers at once.
     "BACKGROUND_ACTION_MIN": 5_000,
     "BACKGROUND_CHUNK": 5_000,
+    # Events may happen from EVENT_TIME_MIN to EVENT_TIME_MAX_AHEAD after now (clocks drift);
+    # anything else is a bad row. PostgreSQL would store year 0 or 10000 (in UTC), which
+    # Python cannot read back.
+    "EVENT_TIME_MIN": datetime(1990, 1, 1, tzinfo=UTC),
+    "EVENT_TIME_MAX_AHEAD": timedelta(days=1),
+    # Sessions (see SESSION_COOKIE_AGE above). A session is saved again (its idle expiry moved
+    # ahead) at most this often: saving it on every request would be a database write each.
+    "SESSION_REFRESH_SECONDS": 5 * 60,
+    "SESSION_MAX_SECONDS": 12 * 60 * 60,
+    # Log-in lockout (see AXES_* above).
+    "USERNAME_FAILURE_LIMIT": 100,
+    "TRUSTED_PROXY_COUNT": int(os.environ.get("MYCUSTOMERS_TRUSTED_PROXY_COUNT", "0")),
 }
 
 # Background work (large mass actions) is queued in the database and run by

@@ -8,3 +8,5 @@ STORAGES["staticfiles"] = {  # noqa: F405
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Password-reset mail is printed where `make run` runs.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -276,3 +276,47 @@ def test_staff_only(client, owner):
     response = client.get(admin_url(Customer, "changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response.url
+
+
+def test_performers_cannot_be_deleted_in_the_admin(staff_client, world, owner):
+    # The delete page would collect every customer and event of the performer first.
+    assert staff_client.get(admin_url(Performer, "delete", owner.pk)).status_code == 403
+    assert staff_client.post(admin_url(Performer, "delete", owner.pk)).status_code == 403
+    changelist = staff_client.get(admin_url(Performer, "changelist"))
+    assert "delete_selected" not in changelist.content.decode()
+    response = staff_client.post(
+        admin_url(Performer, "changelist"),
+        {"action": "delete_selected", admin.helpers.ACTION_CHECKBOX_NAME: [owner.pk]},
+    )
+    assert response.status_code == 200  # "no action selected": the action does not exist
+    assert Performer.objects.filter(pk=owner.pk).exists()
+
+
+def test_a_lists_delete_page_counts_its_members_without_listing_them(
+    staff_client, owner, django_assert_max_num_queries
+):
+    vip = list_services.create_list(performer=owner, name="VIP")
+    for n in range(40):
+        make_customer(owner, f"member{n:02d}")
+    list_services.add_to_list(
+        performer=owner, customer_list=vip, customers=Customer.objects.filter(performer=owner)
+    )
+
+    with django_assert_max_num_queries(10):  # whatever the number of members
+        response = staff_client.get(admin_url(CustomerList, "delete", vip.pk))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Memberships: 40" in html
+    assert "member07" not in html
+    assert (
+        staff_client.post(admin_url(CustomerList, "delete", vip.pk), {"post": "yes"}).status_code
+        == 302
+    )
+    assert not CustomerList.objects.filter(pk=vip.pk).exists()
+    assert Customer.objects.filter(performer=owner, list_names="").count() == 40
+
+
+def test_mail_cannot_be_deleted_in_the_admin(staff_client, world):
+    mail = Mail.objects.get()
+    assert staff_client.get(admin_url(Mail, "delete", mail.pk)).status_code == 403

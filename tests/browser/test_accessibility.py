@@ -57,6 +57,8 @@ def pages(book) -> list[str]:
         "/customers/deleted/",
         "/lists/",
         f"/lists/{vip.pk}/",
+        "/accounts/password/change/",
+        "/accounts/password/change/done/",
     ]
 
 
@@ -69,6 +71,29 @@ def test_every_page_has_no_axe_violations(logged_in_page: Page, live_server, boo
 def test_the_login_page_has_no_axe_violations(page: Page, live_server):
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_role("button", name="Log in").click()  # with its errors showing
+    assert_accessible(page)
+
+
+def test_the_password_change_page_with_its_errors_has_no_axe_violations(
+    logged_in_page: Page, live_server
+):
+    logged_in_page.goto(f"{live_server.url}/accounts/password/change/")
+    logged_in_page.get_by_role("button", name="Change password").click()
+    expect(logged_in_page.get_by_text("This field is required.").first).to_be_visible()
+    assert_accessible(logged_in_page)
+
+
+def test_the_password_reset_pages_have_no_axe_violations(page: Page, live_server):
+    for path in ("/accounts/password/reset/", "/accounts/reset/MQ/bad-token/",
+                 "/accounts/reset/done/"):  # fmt: skip
+        page.goto(f"{live_server.url}{path}")
+        assert_accessible(page)
+    page.goto(f"{live_server.url}/accounts/password/reset/")
+    page.get_by_role("button", name="Mail me a link").click()  # with its error
+    assert_accessible(page)
+    page.get_by_label("Email").fill("nobody@example.com")
+    page.get_by_role("button", name="Mail me a link").click()
+    expect(page.get_by_role("heading", name="Check your mail")).to_be_visible()
     assert_accessible(page)
 
 

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from contacts.models import ContactEvent
 from contacts.reconcile import find_drift
@@ -354,3 +358,155 @@ def test_a_file_that_is_not_utf8_is_a_bad_row(owner, tmp_path):
 def test_an_empty_file_imports_nothing(tmp_path):
     output = run(write(tmp_path, "empty.csv", ""))
     assert "0 rows read" in output
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "reason"),
+    [
+        # Year 0 and year 10000 in UTC: PostgreSQL stores them, Python cannot read them back.
+        ("owner,alice,chat,0001-01-01T00:00:00+14:00,,,,", "outside the accepted range"),
+        ("owner,alice,chat,9999-12-31T23:59:59-12:00,,,,", "outside the accepted range"),
+        ("owner,alice,chat,1989-12-31T23:59:59Z,,,,", "outside the accepted range"),
+        ("owner,alice,chat,2999-01-01T00:00:00Z,,,,", "outside the accepted range"),
+    ],
+)
+def test_a_time_outside_the_sane_range_is_a_bad_row(owner, tmp_path, bad_row, reason):
+    path = csv_file(tmp_path, GOOD, bad_row)
+
+    with pytest.raises(CommandError, match=rf"^line 3: occurred_at .*{reason}"):
+        run(path)
+
+    assert not ContactEvent.objects.exists()
+
+
+def test_the_earliest_accepted_time_is_a_setting(owner, tmp_path, settings):
+    settings.MYCUSTOMERS = {
+        **settings.MYCUSTOMERS,
+        "EVENT_TIME_MIN": datetime(2025, 6, 1, tzinfo=UTC),
+    }
+    path = csv_file(tmp_path, GOOD)  # 2025-03-01
+
+    with pytest.raises(CommandError, match=r"^line 2: occurred_at .*outside .*2025-06-01"):
+        run(path)
+
+
+def test_a_time_up_to_a_day_ahead_is_accepted(owner, tmp_path):
+    soon = (timezone.now() + timedelta(hours=23)).isoformat()
+    later = (timezone.now() + timedelta(hours=25)).isoformat()
+    run(csv_file(tmp_path, f"owner,alice,chat,{soon},,,,"))
+
+    with pytest.raises(CommandError, match=r"^line 2: occurred_at .*outside"):
+        run(csv_file(tmp_path, f"owner,bob,chat,{later},,,,"))
+
+    assert ContactEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "quantity", "reason"),
+    [
+        ("", "²", "quantity '²' must be a whole number"),  # "²".isdigit(), but int() raises
+        ("", "٣", "quantity '٣' must be a whole number"),  # int("٣") is 3
+        ("", "1_000", "quantity '1_000' must be a whole number"),
+        ("", "9" * 5000, "must be a whole number"),  # int() refuses over 4,300 digits
+        ("1e2", "", "amount '1e2' is not a decimal number"),  # Decimal("1e2") is 100
+        ("٣", "", "amount '٣' is not a decimal number"),
+        ("1_000", "", "amount '1_000' is not a decimal number"),
+        ("Infinity", "", "amount 'Infinity' is not a decimal number"),
+        ("٣.5", "", "is not a decimal number"),
+    ],
+)
+def test_numbers_are_ascii_digits_with_at_most_a_decimal_point(
+    owner, tmp_path, amount, quantity, reason
+):
+    path = csv_file(tmp_path, GOOD, f"owner,alice,chat,2025-03-01T10:00:00Z,{amount},{quantity},,")
+
+    with pytest.raises(CommandError) as error:
+        run(path)
+
+    assert str(error.value).startswith("line 3: ")
+    assert reason in str(error.value).splitlines()[0]
+    assert not ContactEvent.objects.exists()
+
+
+def test_plain_decimal_amounts_are_accepted(owner, tmp_path):
+    path = csv_file(
+        tmp_path,
+        "owner,alice,chat,2025-03-01T10:00:00Z,12,,,",
+        "owner,alice,chat,2025-03-01T11:00:00Z, 0.5 ,,,",
+        "owner,alice,chat,2025-03-01T12:00:00Z,3.25,007,,",
+    )
+    run(path)
+    alice = Customer.objects.get(performer=owner, member_name="alice")
+    assert (alice.earnings, alice.chat_volleys) == (Decimal("15.75"), 9)
+
+
+CHAT = '"performer": "owner", "member": "alice", "type": "chat", "occurred_at": "2025-03-01T10Z"'
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "reason"),
+    [
+        ('{"performer": "owner", "member": "al\\ud800ice", "type": "chat", '
+         '"occurred_at": "2025-03-01T10:00:00Z"}', "line 3: text is not valid Unicode"),
+        ('{' + CHAT + ', "summary": "\\udfff"}', "line 3: text is not valid Unicode"),
+        ('{' + CHAT + ', "\\ud800": 1}', "line 3: text is not valid Unicode"),
+        ("[" * 100_000 + "]" * 100_000, "line 3: malformed JSON: nested too deeply"),
+        ('{"performer": ' + "[" * 100_000, "line 3: malformed JSON: nested too deeply"),
+        ('{' + CHAT + ', "amount": 1e2}', "line 3: amount"),
+        ('{' + CHAT + ', "amount": 1E+2}', "line 3: amount"),
+        ('{' + CHAT + ', "quantity": 2.0}', "line 3: quantity"),
+    ],
+)  # fmt: skip
+def test_json_that_python_cannot_take_is_a_bad_line(owner, tmp_path, bad_line, reason):
+    path = write(tmp_path, "events.jsonl", "{" + CHAT + "}\n\n" + bad_line + "\n")
+
+    with pytest.raises(CommandError) as error:
+        run(path)
+
+    assert str(error.value).startswith(reason)
+    assert not ContactEvent.objects.exists()
+
+
+def test_a_valid_surrogate_pair_in_json_is_one_character(owner, tmp_path):
+    line = ('{"performer": "owner", "member": "\\ud83d\\ude00", "type": "chat", '
+            '"occurred_at": "2025-03-01T10:00:00Z", "amount": 2.50}')  # fmt: skip
+    path = write(tmp_path, "events.jsonl", line + "\n")
+
+    run(path)
+
+    customer = Customer.objects.get(performer=owner)
+    assert (customer.member_name, customer.earnings) == ("😀", Decimal("2.50"))
+
+
+def analyzed_tables(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")]
+
+
+def test_it_analyzes_the_tables_it_wrote_at_the_end(owner, tmp_path):
+    path = csv_file(tmp_path, GOOD, GOOD.replace("alice", "bob"))
+
+    with CaptureQueriesContext(connection) as queries:
+        run(path)
+
+    assert analyzed_tables(queries) == [
+        "ANALYZE contacts_contactevent, mycustomers_customer, mycustomers_member, performer"
+    ]
+    assert queries.captured_queries[-1]["sql"].startswith("ANALYZE")
+
+
+def test_an_import_stopped_by_a_bad_row_analyzes_what_it_committed(owner, tmp_path):
+    path = csv_file(tmp_path, GOOD, GOOD.replace("alice", "bob"), "owner,x,nope,,,,,")
+
+    with CaptureQueriesContext(connection) as queries, pytest.raises(CommandError):
+        run(path, "--batch-size", "1")
+
+    assert len(analyzed_tables(queries)) == 1
+
+
+def test_an_import_that_wrote_nothing_analyzes_nothing(owner, tmp_path):
+    path = csv_file(tmp_path, "owner,x,nope,,,,,")
+
+    with CaptureQueriesContext(connection) as queries, pytest.raises(CommandError):
+        run(path)
+
+    assert analyzed_tables(queries) == []

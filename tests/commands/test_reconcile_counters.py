@@ -6,6 +6,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from contacts.models import ContactEvent
@@ -135,3 +137,12 @@ def test_an_unknown_performer_is_an_error(owner):
     with pytest.raises(CommandError, match="Unknown performer\\(s\\): nobody") as error:
         run("--performer", "nobody")
     assert error.value.returncode == 2
+
+
+def test_it_analyzes_events_and_customers_before_the_recount(alice):
+    with CaptureQueriesContext(connection) as queries:
+        run()
+
+    assert queries.captured_queries[0]["sql"] == (
+        "ANALYZE contacts_contactevent, mycustomers_customer"
+    )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -168,6 +168,9 @@ def test_a_blocked_customer_stays_blocked_when_an_event_arrives(owner):
         ({"member_name": "nul\x00name"}, "NUL"),
         ({"summary": "a\x00b"}, "NUL"),
         ({"reference": "r\x00"}, "NUL"),
+        ({"occurred_at": datetime.fromisoformat("0001-01-01T00:00:00+14:00")}, "outside"),
+        ({"occurred_at": datetime.fromisoformat("9999-12-31T23:59:59-12:00")}, "outside"),
+        ({"occurred_at": timezone.now() + timedelta(days=2)}, "outside"),
     ],
 )
 def test_invalid_events_are_refused_and_nothing_is_written(owner, bad, message):

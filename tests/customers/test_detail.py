@@ -100,6 +100,12 @@ def detail(client, customer, **query):
 # --- Identification and insights (D1, D2, D3) -----------------------------------------
 
 
+def test_the_member_page_link_encodes_the_member_name(owner_client, owner):
+    customer = make_customer(owner, "a b/../c?d#e&f")
+    body = detail(owner_client, customer).content.decode()
+    assert 'href="https://marketplace.example/members/a%20b%2F..%2Fc%3Fd%23e%26f"' in body
+
+
 def test_it_shows_who_the_customer_is_with_an_initials_avatar(owner_client, alice):
     Customer.objects.filter(pk=alice.pk).update(nickname="Ally")
     page = detail(owner_client, alice)

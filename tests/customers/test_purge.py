@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from contacts.models import ContactEvent, Note
@@ -44,3 +45,27 @@ def test_purge_forgets_private_data_of_old_deletions_but_keeps_events(owner):
     assert (recent.nickname, recent.list_names) == ("Nick", "VIP")
     assert Note.objects.filter(customer=recent).exists()
     assert ContactEvent.objects.count() == events_before
+
+
+@pytest.mark.parametrize("days", ["-1", "0"])
+def test_purge_refuses_days_below_one(owner, days):
+    recent = deleted_customer(owner, "recent", days_ago=0)
+
+    with pytest.raises(CommandError, match="--days must be at least 1"):
+        call_command("purge_deleted", "--days", days, "--below-retention")
+
+    recent.refresh_from_db()
+    assert recent.nickname == "Nick"
+
+
+def test_purge_below_the_retention_must_be_explicit(owner):
+    week_old = deleted_customer(owner, "week-old", days_ago=8)
+
+    with pytest.raises(CommandError, match="below the retention of 30 days"):
+        call_command("purge_deleted", "--days", "7", stdout=StringIO())
+    week_old.refresh_from_db()
+    assert week_old.nickname == "Nick"
+
+    call_command("purge_deleted", "--days", "7", "--below-retention", stdout=StringIO())
+    week_old.refresh_from_db()
+    assert week_old.nickname == ""

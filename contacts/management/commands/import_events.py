@@ -7,7 +7,15 @@ import sys
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from contacts.importing import DEFAULT_BATCH_SIZE, FIELDS, ImportFailed, ImportResult, import_file
+from contacts.importing import (
+    DEFAULT_BATCH_SIZE,
+    FIELDS,
+    ImportFailed,
+    ImportResult,
+    analyze_written_tables,
+    import_file,
+)
+from mycustomers.management.interrupt import Interrupted, cancelling_on_interrupt
 
 
 class Command(BaseCommand):
@@ -61,7 +69,11 @@ class Command(BaseCommand):
             desc="Importing",
         )
 
+        committed = ImportResult()
+
         def on_batch(result: ImportResult) -> None:
+            nonlocal committed
+            committed = result
             progress.update(result.rows - progress.n)
             if options["verbosity"] >= 2:
                 self.stdout.write(
@@ -70,23 +82,39 @@ class Command(BaseCommand):
                 )
 
         try:
-            result = import_file(
-                options["file"],
-                fmt=options["format"],
-                create_performers=options["create_performers"],
-                batch_size=options["batch_size"],
-                atomic=options["atomic"],
-                from_line=options["from_line"],
-                on_batch=on_batch,
-            )
+            with cancelling_on_interrupt():
+                result = import_file(
+                    options["file"],
+                    fmt=options["format"],
+                    create_performers=options["create_performers"],
+                    batch_size=options["batch_size"],
+                    atomic=options["atomic"],
+                    from_line=options["from_line"],
+                    on_batch=on_batch,
+                )
         except FileNotFoundError as exc:
             raise CommandError(f"{options['file']}: no such file") from exc
         except IsADirectoryError as exc:
             raise CommandError(f"{options['file']}: is a directory") from exc
         except ImportFailed as exc:
             progress.close()
+            if exc.result is not None:
+                analyze_written_tables(exc.result)
             raise CommandError(self._failure(exc, atomic=options["atomic"])) from exc
+        except Interrupted as exc:
+            progress.close()
+            if options["atomic"] or not committed.committed_through_line:
+                raise Interrupted(
+                    f"{exc}\nNothing was imported.", returncode=exc.returncode
+                ) from None
+            analyze_written_tables(committed)
+            raise Interrupted(
+                f"{exc}\nRows through line {committed.committed_through_line:,} were imported; "
+                f"to go on, import again with --from-line {committed.committed_through_line + 1}.",
+                returncode=exc.returncode,
+            ) from None
         progress.close()
+        analyze_written_tables(result)
         if show:
             self.stdout.write(self.style.SUCCESS(f"Imported: {result.summary()}"))
 

@@ -1,0 +1,64 @@
+"""Middleware for logged-in performers' sessions and pages."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.utils.cache import add_never_cache_headers
+
+# Session keys: when the performer logged in, and when the session was last saved.
+STARTED = "_session_started"
+SAVED = "_session_saved"
+
+
+class SessionTimeoutMiddleware:
+    """Idle and absolute session timeouts (ASVS V3.3.2).
+
+    A database session expires SESSION_COOKIE_AGE after it was last saved. Saving it on every
+    request (SESSION_SAVE_EVERY_REQUEST) would write to the database on every request; it is
+    saved again once its last save is SESSION_REFRESH_SECONDS old, so a performer is logged out
+    between SESSION_COOKIE_AGE - SESSION_REFRESH_SECONDS and SESSION_COOKIE_AGE after their last
+    request. Whatever the activity, a session ends SESSION_MAX_SECONDS after the login.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        rules = settings.MYCUSTOMERS
+        now = int(time.time())
+        if request.user.is_authenticated:
+            started = request.session.get(STARTED, now)
+            if now - started > rules["SESSION_MAX_SECONDS"]:
+                logout(request)
+                messages.info(request, "Your session has ended: please log in again.")
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            session = request.session
+            if now - session.get(SAVED, 0) >= rules["SESSION_REFRESH_SECONDS"]:
+                session[SAVED] = now  # saved at the end of the request: expiry moves ahead
+                session.setdefault(STARTED, now)  # a session from before these timeouts
+        return response
+
+
+def start_session_clock(sender, request, user, **kwargs) -> None:
+    """``user_logged_in``: the login saves the session anyway, so the clock costs no write."""
+    now = int(time.time())
+    request.session[STARTED] = request.session[SAVED] = now
+
+
+class NoStoreForLoggedInMiddleware:
+    """Pages for a logged-in performer hold customers' data: no browser or proxy cache may
+    keep a copy (ASVS V8.2.1), the CSV export included."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
