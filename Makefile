@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= mycustomers.settings.dev
+# Where `make run` serves (every URL it prints uses them).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export MYCUSTOMERS_URL := http://$(HOST):$(PORT)/
 
 .PHONY: run test install db db-stop lint format migrations-check check-deploy backup restore bench load clean
 
@@ -31,7 +35,7 @@ run: db
 	$(PY) manage.py resume_mass_actions
 	@$(PY) manage.py db_worker --no-reload --interval 0.5 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The test settings, whatever DJANGO_SETTINGS_MODULE says (pytest-django prefers it to pyproject's).
 test: db

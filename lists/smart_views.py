@@ -3,13 +3,11 @@ page with live counts, renamed, re-ruled and deleted here. Members are never sto
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -25,6 +23,7 @@ from lists.services import (
 )
 from mycustomers.errors import ActionError
 from mycustomers.filters import smart_list_rules
+from mycustomers.views.mixins import OwnObjectMixin
 from mycustomers.views.next_url import next_url
 
 
@@ -33,19 +32,14 @@ def opened(smart_list: SmartList) -> str:
     return f"{reverse('customers:list')}?list={smart_list.key}"
 
 
-class OwnSmartListMixin(LoginRequiredMixin):
-    """The performer's own smart list from the URL: another performer's id is a 404."""
+class OwnSmartListMixin(OwnObjectMixin):
+    """The performer's own smart list from the URL."""
 
-    @cached_property
+    owned_model = SmartList
+
+    @property
     def smart_list(self) -> SmartList:
-        return get_object_or_404(
-            SmartList.objects.for_performer(self.request.user), pk=self.kwargs["pk"]
-        )
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            _ = self.smart_list  # 404 before anything else, a 405 included
-        return super().dispatch(request, *args, **kwargs)
+        return self.owned
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(smart_list=self.smart_list, **kwargs)

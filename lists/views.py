@@ -12,8 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
-from django.utils.functional import cached_property
+from django.shortcuts import redirect
 from django.views.generic import FormView, TemplateView, View
 
 from lists.forms import (
@@ -37,6 +36,7 @@ from mycustomers.jobs import MembersUpdate, delete_list, rename_list
 from mycustomers.models import Customer, default_list_counts
 from mycustomers.numbers import page_number
 from mycustomers.views.background import background_context
+from mycustomers.views.mixins import OwnObjectMixin
 
 MEMBERS_PER_PAGE = 50
 MAX_SEARCH = 100
@@ -57,20 +57,14 @@ class DefaultListRow:
     member_count: int
 
 
-class OwnListMixin(LoginRequiredMixin):
-    """The performer's own list from the URL: another performer's id is a 404, not a 403,
-    so that nothing reveals that the id exists."""
+class OwnListMixin(OwnObjectMixin):
+    """The performer's own list from the URL."""
 
-    @cached_property
+    owned_model = CustomerList
+
+    @property
     def customer_list(self) -> CustomerList:
-        return get_object_or_404(
-            CustomerList.objects.for_performer(self.request.user), pk=self.kwargs["pk"]
-        )
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            _ = self.customer_list  # 404 before anything else, a 405 included
-        return super().dispatch(request, *args, **kwargs)
+        return self.owned
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(customer_list=self.customer_list, **kwargs)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -754,4 +755,6 @@ _CALL_TYPES = frozenset(
 
 
 def demo_login_line(username: str, password: str) -> str:
-    return f"Demo login: {username} / {password}  →  http://127.0.0.1:8000/"
+    # MYCUSTOMERS_URL: where `make run` serves (its HOST and PORT).
+    url = os.environ.get("MYCUSTOMERS_URL", "http://127.0.0.1:8000/")
+    return f"Demo login: {username} / {password}  →  {url}"

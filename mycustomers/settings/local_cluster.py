@@ -34,5 +34,7 @@ def socket_dir(base: Path) -> Path:
 
 
 def database_url(base: Path | None = None, database: str = DATABASE_NAME) -> str:
+    # The socket directory as the (percent-encoded) host: Django's HOST, which dbshell and
+    # every client read, rather than a connection option only psycopg sees.
     host = quote(str(socket_dir(base or var_dir())), safe="")
-    return f"postgres://{SUPERUSER}@/{database}?host={host}"
+    return f"postgres://{SUPERUSER}@{host}/{database}"

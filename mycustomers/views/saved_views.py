@@ -22,6 +22,7 @@ from mycustomers.numbers import ascii_int
 from mycustomers.saved_views import delete_view, make_default, save_view, set_columns
 from mycustomers.tables import visible_columns
 from mycustomers.views.main import DEFAULT_SORT, PER_PAGE_CHOICES, clean_sort
+from mycustomers.views.mixins import OwnObjectMixin
 from mycustomers.views.next_url import next_url
 
 MAIN = "customers:list"
@@ -40,19 +41,14 @@ def view_query(data, performer) -> str:
     return urlencode(pairs)
 
 
-class OwnSavedViewMixin(LoginRequiredMixin):
-    """The performer's own saved view from the URL: another performer's id is a 404."""
+class OwnSavedViewMixin(OwnObjectMixin):
+    """The performer's own saved view from the URL."""
 
-    @cached_property
+    owned_model = SavedView
+
+    @property
     def saved_view(self) -> SavedView:
-        return get_object_or_404(
-            SavedView.objects.for_performer(self.request.user), pk=self.kwargs["pk"]
-        )
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            _ = self.saved_view
-        return super().dispatch(request, *args, **kwargs)
+        return self.owned
 
 
 class SavedViewCreateView(LoginRequiredMixin, View):

@@ -11,7 +11,7 @@ from contacts.models import Activity, ContactEvent, Feedback, MailDelivery, Note
 from contacts.reconcile import find_drift
 from contacts.types import ContactType
 from lists.models import CustomerList, Membership
-from mycustomers.devtools.demo_data import DEFAULT_PASSWORD
+from mycustomers.devtools.demo_data import DEFAULT_PASSWORD, demo_login_line
 from mycustomers.models import COUNTER_FIELDS, Customer, CustomerStatus, Member, Performer
 from tests.factories import make_customer
 
@@ -213,3 +213,8 @@ def test_if_empty_seeds_an_empty_database():
 def test_it_rejects_impossible_sizes(args, message):
     with pytest.raises(CommandError, match=message):
         seed(*args)
+
+
+def test_the_login_line_names_where_make_run_serves(monkeypatch):
+    monkeypatch.setenv("MYCUSTOMERS_URL", "http://0.0.0.0:8123/")
+    assert demo_login_line("demo", "pw") == "Demo login: demo / pw  →  http://0.0.0.0:8123/"
