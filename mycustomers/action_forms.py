@@ -110,6 +110,40 @@ class ComposeForm(forms.Form):
     )
 
 
+class OneListForm(forms.Form):
+    """Add to List / Remove from List (F7): one of the performer's lists (Add may create it)."""
+
+    customer_list = forms.ModelChoiceField(
+        label="List",
+        queryset=CustomerList.objects.none(),
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "That list does not exist (any more)."},
+    )
+    new_list = forms.CharField(
+        label="Or create a new list", required=False, max_length=200, help_text="1–60 characters."
+    )
+
+    def __init__(self, *args, performer, can_create: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.performer = performer
+        self.fields["customer_list"].queryset = CustomerList.objects.for_performer(performer)
+        if not can_create:
+            del self.fields["new_list"]
+
+    def clean(self):
+        data = super().clean()
+        name = (data.get("new_list") or "").strip()
+        if name:
+            try:
+                data["new_list"] = clean_list_name(performer=self.performer, name=name)
+            except ActionError as error:
+                self.add_error("new_list", str(error))
+        elif not data.get("customer_list") and not self.errors:
+            raise forms.ValidationError("Choose a list.")
+        return data
+
+
 class AssignForm(forms.Form):
     lists = own_lists_field()
     new_list = forms.CharField(

@@ -39,6 +39,10 @@ urlpatterns += [
     path("actions/delete/", actions.DeleteView.as_view(), name="delete"),
     path("actions/restore/", actions.RestoreView.as_view(), name="restore"),
     path("actions/assign/", actions.AssignView.as_view(), name="assign"),
+    path("actions/add-to-list/", actions.AddToListView.as_view(), name="add_to_list"),
+    path(
+        "actions/remove-from-list/", actions.RemoveFromListView.as_view(), name="remove_from_list"
+    ),
     path("actions/undo-delete/", actions.UndoDeleteView.as_view(), name="undo_delete"),
     path("deleted/", actions.DeletedCustomersView.as_view(), name="deleted"),
     # Large mass actions run in the background (mycustomers.jobs).

@@ -256,6 +256,13 @@ def _assign(action: MassAction, customers: QuerySet) -> int:
     )
 
 
+def _one_list(action: MassAction) -> CustomerList:
+    found = CustomerList.objects.for_performer(action.performer).filter(pk__in=action.list_ids)
+    if not found:
+        raise ActionError("its list was deleted meanwhile")
+    return found[0]
+
+
 APPLY: dict[str, Callable[[MassAction, QuerySet], int]] = {
     Kind.SEND_MAIL: lambda a, c: deliver_mail(performer=a.performer, mail=a.mail, customers=c),
     Kind.BLOCK: lambda a, c: services.block_customers(performer=a.performer, customers=c),
@@ -265,6 +272,12 @@ APPLY: dict[str, Callable[[MassAction, QuerySet], int]] = {
     ),
     Kind.RESTORE: lambda a, c: services.restore_customers(performer=a.performer, customers=c),
     Kind.ASSIGN: _assign,
+    Kind.ADD_TO_LIST: lambda a, c: list_services.add_to_list(
+        performer=a.performer, customer_list=_one_list(a), customers=c
+    ),
+    Kind.REMOVE_FROM_LIST: lambda a, c: list_services.remove_from_list(
+        performer=a.performer, customer_list=_one_list(a), customers=c
+    ),
     Kind.LIST_NAMES: lambda a, c: list_services.update_list_names(
         performer=a.performer, customers=c, detail=a.detail
     ),
@@ -282,6 +295,8 @@ VERBS = {
     Kind.DELETE: ("Deleting", "Deleted"),
     Kind.RESTORE: ("Restoring", "Restored"),
     Kind.ASSIGN: ("Assigning", "Assigned"),
+    Kind.ADD_TO_LIST: ("Adding to a list", "Added to a list"),
+    Kind.REMOVE_FROM_LIST: ("Removing from a list", "Removed from a list"),
 }
 
 

@@ -526,6 +526,8 @@ class MassAction(models.Model):
         DELETE = "delete", "Delete"
         RESTORE = "restore", "Restore"
         ASSIGN = "assign", "Assign to List"
+        ADD_TO_LIST = "add_to_list", "Add to List"
+        REMOVE_FROM_LIST = "remove_from_list", "Remove from List"
         # A list renamed or deleted: its members' list names follow (lists.services).
         LIST_NAMES = "list_names", "Update list names"
 

@@ -22,9 +22,10 @@ from django.views import View
 from django.views.generic import ListView
 
 from contacts.mail import create_mail, send_mail
-from lists.services import create_list, set_customer_lists
+from lists.models import CustomerList
+from lists.services import add_to_list, create_list, remove_from_list, set_customer_lists
 from mycustomers import jobs
-from mycustomers.action_forms import AssignForm, ComposeForm, SelectionForm
+from mycustomers.action_forms import AssignForm, ComposeForm, OneListForm, SelectionForm
 from mycustomers.errors import ActionError
 from mycustomers.models import Customer, MassAction
 from mycustomers.numbers import page_number
@@ -43,6 +44,11 @@ logger = logging.getLogger(__name__)
 
 def customers(count: int) -> str:
     return ngettext("%(n)s customer", "%(n)s customers", count) % {"n": f"{count:,}"}
+
+
+def were(count: int) -> str:
+    """ "1 customer was" / "12 customers were"."""
+    return f"{customers(count)} {'was' if count == 1 else 'were'}"
 
 
 class SelectionActionView(LoginRequiredMixin, View):
@@ -276,6 +282,65 @@ class AssignView(SelectionActionView):
         if not names:
             return f"Removed {customers(count)} from all lists."
         return f"Assigned {customers(count)} to {names}."
+
+
+class OneListView(SelectionActionView):
+    """Add to List / Remove from List (F7): one list, the customers' other lists stay."""
+
+    template_name = "customers/actions/one_list.html"
+    can_create = False
+
+    def make_form(self, data):
+        return OneListForm(data, performer=self.request.user, can_create=self.can_create)
+
+    def chosen_list(self, form) -> CustomerList:
+        """The list picked, or the new one if named (created here: call in a transaction)."""
+        name = form.cleaned_data.get("new_list")
+        if name:
+            return create_list(performer=self.request.user, name=name)
+        return form.cleaned_data["customer_list"]
+
+    def background_params(self, form) -> dict:
+        return {"list_ids": [self.chosen_list(form).pk]}
+
+
+class AddToListView(OneListView):
+    title = "Add to List"
+    verb = "Add"
+    kind = MassAction.Kind.ADD_TO_LIST
+    can_create = True
+
+    def apply(self, form) -> str:
+        selection = self.selection.customers
+        with transaction.atomic():
+            customer_list = self.chosen_list(form)
+            eligible = selection.visible().count()
+            added = add_to_list(
+                performer=self.request.user, customer_list=customer_list, customers=selection
+            )
+        message = f"Added {customers(added)} to {customer_list.name}"
+        if eligible - added:
+            message += f"; {were(eligible - added)} already in it"
+        if (left_out := selection.count() - eligible) > 0:
+            message += f"; left out {customers(left_out)} (blocked or deleted)"
+        return message + "."
+
+
+class RemoveFromListView(OneListView):
+    title = "Remove from List"
+    verb = "Remove"
+    kind = MassAction.Kind.REMOVE_FROM_LIST
+
+    def apply(self, form) -> str:
+        selection = self.selection.customers
+        customer_list = form.cleaned_data["customer_list"]
+        removed = remove_from_list(
+            performer=self.request.user, customer_list=customer_list, customers=selection
+        )
+        message = f"Removed {customers(removed)} from {customer_list.name}"
+        if (not_in := selection.count() - removed) > 0:
+            message += f"; {were(not_in)} not in it"
+        return message + "."
 
 
 class UndoDeleteView(LoginRequiredMixin, View):
