@@ -7,6 +7,7 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 # Session keys: when the performer logged in, and when the session was last saved.
@@ -62,3 +63,18 @@ class NoStoreForLoggedInMiddleware:
         if request.user.is_authenticated:
             add_never_cache_headers(response)
         return response
+
+
+class PerformerTimeZoneMiddleware:
+    """Times and calendar days on a logged-in performer's pages are in their own time zone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            timezone.activate(request.user.zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -27,9 +28,19 @@ class Performer(AbstractUser):
     data_version = models.BigIntegerField(default=0, editable=False)
     # The main table's visible columns in order (F6), by column key; empty: all, as shipped.
     columns = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    # An IANA name ("Europe/Berlin"); empty: the site's TIME_ZONE. Pages show times in it and
+    # calendar days (date filters, paid days) are the performer's days.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         db_table = "performer"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.time_zone or settings.TIME_ZONE)
+        except (ValueError, ZoneInfoNotFoundError):  # a name the system no longer knows
+            return ZoneInfo(settings.TIME_ZONE)
 
 
 class Member(models.Model):

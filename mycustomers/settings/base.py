@@ -53,6 +53,7 @@ MIDDLEWARE = [
     # Inside the header middleware: a page for an error raised here still gets the headers.
     "mycustomers.middleware.SessionTimeoutMiddleware",
     "mycustomers.middleware.NoStoreForLoggedInMiddleware",
+    "mycustomers.middleware.PerformerTimeZoneMiddleware",
     # Last: axes must see the authentication outcome.
     "axes.middleware.AxesMiddleware",
 ]
