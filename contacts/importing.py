@@ -34,6 +34,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 
+from contacts import rhythm
 from contacts.models import ContactEvent
 from contacts.services import EventError, NewEvent, record_valid_events
 from mycustomers.models import Customer, Member, Performer
@@ -75,6 +76,8 @@ class ImportResult:
     inserted: int = 0
     duplicates: int = 0
     created_performers: list[str] = field(default_factory=list)
+    # Who got events: their insights are refreshed once the import ends.
+    performers: set[str] = field(default_factory=set)
     committed_through_line: int = 0  # last line of the last committed batch (0: none)
     started: float = field(default_factory=time.monotonic)
     elapsed: float = 0.0
@@ -412,6 +415,7 @@ class EventImporter:
                 seen.add((row.performer, ref))
             groups.setdefault(row.performer, []).append(row.event)
         inserted = 0
+        touched = set()
         try:
             with transaction.atomic():
                 created = self._create_performers()
@@ -419,6 +423,8 @@ class EventImporter:
                     recorded = record_valid_events(performer=self._performers[name], events=events)
                     inserted += recorded
                     duplicates += len(events) - recorded
+                    if recorded:
+                        touched.add(name)
         except (DatabaseError, EventError) as exc:
             # The import stops here, so the performer cache needs no repair.
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -428,6 +434,7 @@ class EventImporter:
         result.inserted += inserted
         result.duplicates += duplicates
         result.created_performers += created
+        result.performers |= touched
         result.committed_through_line = batch[-1].line
         if self.on_batch:
             self.on_batch(result)
@@ -472,13 +479,17 @@ def _parsed_batches(
 WRITTEN_TABLES = (ContactEvent, Customer, Member, Performer)
 
 
-def analyze_written_tables(result: ImportResult) -> None:
-    """Planner statistics for what an import wrote, at once: until autovacuum gets to it the
-    next queries are planned without them (a recount ran for 14+ minutes instead of 2 s)."""
+def settle_import(result: ImportResult) -> None:
+    """After an import (whole or in part): planner statistics for what it wrote, at once
+    (until autovacuum gets to it the next queries are planned without them: a recount ran
+    for 14+ minutes instead of 2 s), then the insights of every performer it gave events
+    (the segments compare customers with each other, so they move as a whole)."""
     if not (result.inserted or result.created_performers):
         return
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {', '.join(m._meta.db_table for m in WRITTEN_TABLES)}")
+    for performer in Performer.objects.filter(username__in=result.performers):
+        rhythm.refresh(performer)
 
 
 def import_file(path: str, *, fmt: str | None = None, **options) -> ImportResult:

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from contacts import sql
+from contacts import rhythm, sql
 from contacts.models import ContactEvent
 from contacts.types import ContactType
 from mycustomers.models import CustomerStatus, Member, Performer
@@ -104,9 +104,11 @@ def record_events(*, performer: Performer, events: Sequence[NewEvent]) -> list[R
     if not events:
         return []
     with transaction.atomic(), connection.cursor() as cursor:
-        source, params = _stage(cursor, performer.pk, events)
+        source, params, customers = _stage(cursor, performer.pk, events)
         cursor.execute(sql.record(source), params)
-        return [RecordedEvent(*row) for row in cursor.fetchall()]
+        recorded = [RecordedEvent(*row) for row in cursor.fetchall()]
+        _update_rhythm(cursor, performer, events, customers)
+        return recorded
 
 
 def record_valid_events(*, performer: Performer, events: Sequence[NewEvent]) -> int:
@@ -115,9 +117,11 @@ def record_valid_events(*, performer: Performer, events: Sequence[NewEvent]) -> 
     if not events:
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
-        source, params = _stage(cursor, performer.pk, events)
+        source, params, customers = _stage(cursor, performer.pk, events)
         cursor.execute(sql.record(source, then=sql.COUNT_EVENTS), params)
-        return cursor.fetchone()[0]
+        inserted = cursor.fetchone()[0]
+        _update_rhythm(cursor, performer, events, customers)
+        return inserted
 
 
 def record_mail_sent(
@@ -153,16 +157,18 @@ def record_mail_sent(
 COPY_FROM = 500
 
 
-def _stage(cursor, performer_id: int, events: Sequence[NewEvent]) -> tuple[str, dict]:
+def _stage(
+    cursor, performer_id: int, events: Sequence[NewEvent]
+) -> tuple[str, dict, dict[str, int]]:
     """Create the members and customers ``events`` name, lock those customers, and send
     the events to the server. Returns the SQL of the events with their customers (for
-    ``sql.record``) and its parameters."""
+    ``sql.record``), its parameters, and the customer ids by member name."""
     names = sorted({event.member_name for event in events})
     customer_ids = _ensure_customers(cursor, performer_id, names)
     params = {"performer": performer_id, **_STATUS_PARAMS}
     if len(events) >= COPY_FROM:
         _copy_to_stage(cursor, events)
-        return sql.STAGED_SOURCE, params
+        return sql.STAGED_SOURCE, params, customer_ids
     params.update(
         customer_ids=[customer_ids[event.member_name] for event in events],
         types=[event.type for event in events],
@@ -172,7 +178,14 @@ def _stage(cursor, performer_id: int, events: Sequence[NewEvent]) -> tuple[str, 
         references=[event.reference for event in events],
         summaries=[event.summary for event in events],
     )
-    return sql.ARRAY_SOURCE, params
+    return sql.ARRAY_SOURCE, params, customer_ids
+
+
+def _update_rhythm(cursor, performer: Performer, events, customers: dict[str, int]) -> None:
+    """Only paid events move a customer's rhythm (an event already recorded changes nothing
+    either, but telling it apart costs more than recomputing)."""
+    paid = {customers[event.member_name] for event in events if event.amount > 0}
+    rhythm.update_customers(cursor, performer, paid)
 
 
 def _ensure_customers(cursor, performer_id: int, names: list[str]) -> dict[str, int]:

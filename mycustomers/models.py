@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -67,6 +67,24 @@ class FollowUpStatus(models.TextChoices):
     NO_ANSWER = "no_answer", "No answer"
     LEFT_MESSAGE = "left_message", "Left a message"
     SPOKE = "spoke", "Spoke"
+
+
+class Trend(models.TextChoices):
+    UP = "up", "Up"
+    STEADY = "steady", "Steady"
+    DOWN = "down", "Down"
+    NEW = "new", "New"
+
+
+class Segment(models.TextChoices):
+    CHAMPIONS = "Champions"
+    LOYAL = "Loyal"
+    POTENTIAL = "Potential"
+    NEW = "New"
+    AT_RISK = "At risk"
+    CANT_LOSE = "Can't lose"
+    HIBERNATING = "Hibernating"
+    LOST = "Lost"
 
 
 class CustomerStatus(models.TextChoices):
@@ -173,6 +191,13 @@ class CustomerQuerySet(TenantQuerySet):
     def with_missed_call(self) -> CustomerQuerySet:
         return self.filter(has_missed_call=True)
 
+    def overdue(self, today: date) -> CustomerQuerySet:
+        """Overdue factor at least OVERDUE_FACTOR today (R2)."""
+        return self.filter(overdue_from__lte=today)
+
+    def in_segments(self, names: list[str]) -> CustomerQuerySet:
+        return self.filter(segment__in=names)
+
     def totals(self) -> dict:
         """Sums over every row: each counter, the earnings, and how many rows (F4)."""
         return self.order_by().aggregate(
@@ -191,15 +216,16 @@ class CustomerQuerySet(TenantQuerySet):
         "most recent first", first in "oldest first".
         """
         expression = SORT_EXPRESSIONS[key]
+        # Descending mirrors ascending, rows without a value included.
+        if key in NULLS_FIRST_SORTS:
+            ascending, mirrored = expression.asc(nulls_first=True), expression.desc(nulls_last=True)
+        elif key in NULLS_LAST_SORTS:
+            ascending, mirrored = expression.asc(nulls_last=True), expression.desc(nulls_first=True)
+        else:
+            ascending, mirrored = expression.asc(), expression.desc()
         if descending:
-            return self.order_by(
-                expression.desc(nulls_last=True) if key in NULLABLE_SORTS else expression.desc(),
-                models.F("member_name").desc(),
-            )
-        return self.order_by(
-            expression.asc(nulls_first=True) if key in NULLABLE_SORTS else expression.asc(),
-            models.F("member_name").asc(),
-        )
+            return self.order_by(mirrored, models.F("member_name").desc())
+        return self.order_by(ascending, models.F("member_name").asc())
 
     def in_default_list(self, key: str, now=None) -> CustomerQuerySet:
         """Members of a default list (L1, L2); ``key`` is a ``lists.models.DefaultList`` value."""
@@ -329,8 +355,12 @@ SORT_EXPRESSIONS = {
     "last_contact": models.F("last_contact"),
     "contact_type": CONTACT_TYPE_SORT,
     "lists": LISTS_SORT,
+    "due": models.F("due_date"),
 }
-NULLABLE_SORTS = {"last_contact"}
+# Without a value: first when ascending (no contact yet is the oldest) ...
+NULLS_FIRST_SORTS = {"last_contact"}
+# ... or last (no usual gap, so no due date).
+NULLS_LAST_SORTS = {"due"}
 
 
 def _sort_index(field: str) -> models.Index:
@@ -411,6 +441,21 @@ class Customer(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Database defaults: customers are also created by raw SQL (events, demo data).
+    # The customer's rhythm and value (docs/user-guide.md, "Rhythm and segments"), derived
+    # from the paid days of the history window by contacts.rhythm: kept current as events
+    # arrive, and by ``refresh_insights`` for what moves with the calendar.
+    paid_days = models.PositiveIntegerField(db_default=0)
+    last_paid_day = models.DateField(null=True, blank=True)
+    window_earnings = models.DecimalField(max_digits=12, decimal_places=2, db_default=0)
+    usual_gap = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    # The first day the overdue factor reaches OVERDUE_FACTOR: "overdue" is a date compare.
+    overdue_from = models.DateField(null=True, blank=True)
+    trend = models.CharField(max_length=8, choices=Trend.choices, blank=True, db_default="")
+    rfm = models.CharField(max_length=3, blank=True, db_default="")  # "545": R, F and M scores
+    segment = models.CharField(max_length=12, choices=Segment.choices, blank=True, db_default="")
+
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
@@ -432,6 +477,13 @@ class Customer(models.Model):
                 "cust_vis_contact_type", CONTACT_TYPE_SORT, include=["last_contact_type"]
             ),
             _sort_expression_index("cust_vis_lists_ci", LISTS_SORT),
+            _sort_expression_index("cust_vis_due", models.F("due_date").asc(nulls_last=True)),
+            # Overdue customers (R3): a range on the day the factor reaches the threshold.
+            models.Index(
+                fields=["performer", "overdue_from"],
+                name="cust_vis_overdue",
+                condition=models.Q(status=CustomerStatus.ACTIVE, overdue_from__isnull=False),
+            ),
             # Counts the main view's rows (M5) from a small index: its one repeated key is
             # deduplicated (a fraction of a sort index's size), so the planner picks it over a
             # scan of the table.
@@ -496,6 +548,17 @@ class Customer(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.status == CustomerStatus.DELETED
+
+    def overdue_factor(self, today: date) -> Decimal | None:
+        """Days since the last paid day over the usual gap, to one decimal (R2); None without
+        a usual gap."""
+        if self.usual_gap is None or self.last_paid_day is None:
+            return None
+        days = max((today - self.last_paid_day).days, 0)
+        return (Decimal(days) / self.usual_gap).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    def is_overdue(self, today: date) -> bool:
+        return self.overdue_from is not None and self.overdue_from <= today
 
     @property
     def list_label(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -182,6 +183,9 @@ MYCUSTOMERS = {
     "RECONTACT_ALERT_DAYS": 30,
     "DELETED_RETENTION_DAYS": 30,
     "HISTORY_MONTHS": 16,
+    # A customer is overdue once the days since their last paid day reach this many times
+    # their usual gap (the factor as shown, to one decimal); refresh_insights applies a change.
+    "OVERDUE_FACTOR": Decimal(os.environ.get("MYCUSTOMERS_OVERDUE_FACTOR", "1.5")),
     # A mass action over more customers than this runs in the background, this many
     # customers per transaction (mycustomers.jobs): the request answers at once.
     "BACKGROUND_ACTION_MIN": 5_000,

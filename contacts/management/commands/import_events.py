@@ -12,8 +12,8 @@ from contacts.importing import (
     FIELDS,
     ImportFailed,
     ImportResult,
-    analyze_written_tables,
     import_file,
+    settle_import,
 )
 from mycustomers.management.interrupt import Interrupted, cancelling_on_interrupt
 
@@ -99,7 +99,7 @@ class Command(BaseCommand):
         except ImportFailed as exc:
             progress.close()
             if exc.result is not None:
-                analyze_written_tables(exc.result)
+                settle_import(exc.result)
             raise CommandError(self._failure(exc, atomic=options["atomic"])) from exc
         except Interrupted as exc:
             progress.close()
@@ -107,14 +107,14 @@ class Command(BaseCommand):
                 raise Interrupted(
                     f"{exc}\nNothing was imported.", returncode=exc.returncode
                 ) from None
-            analyze_written_tables(committed)
+            settle_import(committed)
             raise Interrupted(
                 f"{exc}\nRows through line {committed.committed_through_line:,} were imported; "
                 f"to go on, import again with --from-line {committed.committed_through_line + 1}.",
                 returncode=exc.returncode,
             ) from None
         progress.close()
-        analyze_written_tables(result)
+        settle_import(result)
         if show:
             self.stdout.write(self.style.SUCCESS(f"Imported: {result.summary()}"))
 
