@@ -27,7 +27,7 @@ from lists.models import (
     not_in_lists,
 )
 from mycustomers.counts import cached
-from mycustomers.models import Customer, FollowUpStatus
+from mycustomers.models import Customer, FollowUpStatus, Segment
 
 MAX_SEARCH = 100
 # The alphanumeric navigation (M9), in the order it is shown: "#" is any digit.
@@ -89,6 +89,25 @@ class DayField(forms.DateField):
         if day is not None and not FIRST_DAY <= day <= LAST_DAY:
             raise forms.ValidationError("Enter a date between 1900 and 2199.")
         return day
+
+
+def _segment_key(text: str) -> str:
+    return "".join(ch for ch in str(text).casefold() if ch.isalnum())
+
+
+SEGMENT_KEYS = {_segment_key(name): name for name in Segment.values}
+
+
+class SegmentField(forms.MultipleChoiceField):
+    """Segment names ignoring case, spaces and punctuation: ``At risk``, ``at-risk``,
+    ``cant_lose``."""
+
+    def to_python(self, value) -> list[str]:
+        return [SEGMENT_KEYS.get(_segment_key(item), item) for item in super().to_python(value)]
+
+
+class SegmentFilter(django_filters.MultipleChoiceFilter):
+    field_class = SegmentField
 
 
 class WholeNumberFilter(django_filters.Filter):
@@ -265,7 +284,20 @@ class CustomerFilter(AmountRangeFilters):
         method="filter_not_list",
         error_messages={"invalid_choice": "That list does not exist (any more)."},
     )
-    # Relationship insights (overdue=1, segment=...) plug in here as two more filters.
+    overdue = django_filters.ChoiceFilter(
+        label="Overdue (quiet much longer than usual)",
+        choices=[("1", "Yes")],
+        empty_label="Any",
+        method="filter_overdue",
+        error_messages={"invalid_choice": "Use overdue=1."},
+    )
+    segment = SegmentFilter(
+        label="Segment",
+        choices=Segment.choices,
+        widget=forms.CheckboxSelectMultiple,
+        method="filter_segment",
+        error_messages={"invalid_choice": "Choose segments from the list."},
+    )
 
     class Meta:
         model = Customer
@@ -359,6 +391,12 @@ class CustomerFilter(AmountRangeFilters):
     def filter_new(self, queryset, name, value):
         return queryset.new()
 
+    def filter_overdue(self, queryset, name, value):
+        return queryset.overdue(self.today)
+
+    def filter_segment(self, queryset, name, value):
+        return queryset.in_segments(value)
+
     def filter_not_list(self, queryset, name, value):
         return not_in_lists(queryset, [int(pk) for pk in value])
 
@@ -438,6 +476,7 @@ def filter_groups(form: forms.Form) -> list[FilterGroup]:
     groups = [FilterGroup(r.label, [form[r.low], form[r.high]], "range") for r in RANGES]
     groups.append(FilterGroup("Last contact type", [form["type"]], "choices"))
     groups.append(FilterGroup("Follow-up and flags", [form["follow_up"]], "flags"))
+    groups.append(FilterGroup("Segment", [form["segment"]], "choices"))
     if form.fields["not_list"].choices or form["not_list"].errors:
         groups.append(FilterGroup("Not in list", [form["not_list"]], "choices"))
     return groups
@@ -461,7 +500,7 @@ def chip_text(form: forms.Form, name: str, value: str) -> str:
     for group in choices.copy().values():  # grouped choices (the Display list)
         if isinstance(group, list | tuple):
             choices.update(group)
-    if name in ("missed", "new"):
+    if name in ("missed", "new", "overdue"):
         return str(field.label)
     return f"{field.label}: {choices.get(value, value)}"
 

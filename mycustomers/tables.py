@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 
 import django_tables2 as tables
@@ -16,7 +17,7 @@ from django.core.paginator import Page, Paginator
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.safestring import SafeData, SafeString, mark_safe
-from django.utils.timezone import localtime
+from django.utils.timezone import localdate, localtime
 from django_tables2.rows import BoundRows
 
 from contacts.types import ContactType
@@ -73,6 +74,7 @@ class RowUrls:
 
     detail: str
     dismiss_flag: str
+    today: date  # the performer's: the overdue badge counts from it
 
     @classmethod
     def build(cls) -> RowUrls:
@@ -80,7 +82,9 @@ class RowUrls:
             return reverse(name, args=[_PK]).replace(str(_PK), "{pk}")
 
         return cls(
-            detail=template("customers:detail"), dismiss_flag=template("customers:dismiss_flag")
+            detail=template("customers:detail"),
+            dismiss_flag=template("customers:dismiss_flag"),
+            today=localdate(),
         )
 
 
@@ -104,6 +108,12 @@ def customer_cell(customer: Customer, urls: RowUrls | None = None) -> SafeString
             f'hx-post="{url}" hx-target="#customer-{pk}" hx-swap="outerHTML" '
             f'title="Missed call: click to dismiss">{_FLAG_ICON}'
             f'<span class="visually-hidden">Dismiss the missed-call flag of {name}</span></button>'
+        )
+    if customer.overdue_from is not None and customer.overdue_from <= urls.today:
+        factor = customer.overdue_factor(urls.today)
+        parts.append(
+            f'<span class="badge-overdue" title="Quiet {factor}× longer than their usual '
+            f'{customer.usual_gap} days">overdue {factor}×</span>'
         )
     if customer.follow_up:
         parts.append(f'<span class="follow-up">{FOLLOW_UP_LABELS[customer.follow_up]}</span>')
@@ -185,6 +195,7 @@ class CustomerTable(tables.Table):
     )
     contact_type = SortColumn("Contact type", order_by="contact_type", css="type")
     lists = SortColumn("Customer lists", order_by="lists", css="lists")
+    due = SortColumn("Due", order_by="due", css="date")
 
     class Meta:
         order_by_field = "sort"
@@ -240,6 +251,14 @@ class CustomerTable(tables.Table):
 
     def render_lists(self, record: Customer) -> str:
         return record.list_label
+
+    def render_due(self, record: Customer) -> SafeString:
+        day = record.due_date
+        if day is None:
+            return mark_safe('<span class="muted" title="Fewer than 3 paid days">—</span>')
+        return mark_safe(
+            f'<time datetime="{day.isoformat()}">{day:%b} {day.day}, {day.year}</time>'
+        )
 
     # Lean rendering
 

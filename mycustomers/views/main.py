@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
+from datetime import date
 from urllib.parse import urlencode
 
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -338,6 +339,7 @@ CSV_COLUMNS = {
     "last_contact": ("Last contact",),
     "contact_type": ("Contact type",),
     "lists": ("Customer lists",),
+    "due": ("Usual gap (days)", "Due date", "Overdue factor", "Segment", "Trend"),
 }
 CSV_HEADER = tuple(name for names in CSV_COLUMNS.values() for name in names)
 
@@ -363,6 +365,11 @@ EXPORT_FIELDS = (
     "last_contact",
     "last_contact_type",
     "list_names",
+    "usual_gap",
+    "last_paid_day",
+    "due_date",
+    "segment",
+    "trend",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -372,7 +379,8 @@ def csv_text(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
-def csv_row(customer: Customer) -> tuple:
+def csv_row(customer: Customer, today: date) -> tuple:
+    factor = customer.overdue_factor(today)
     return (
         csv_text(customer.member_name),
         csv_text(customer.nickname),
@@ -392,6 +400,11 @@ def csv_row(customer: Customer) -> tuple:
         else "",
         CONTACT_TYPE_LABELS.get(customer.last_contact_type, ""),
         csv_text(customer.list_label),
+        "" if customer.usual_gap is None else str(customer.usual_gap),
+        customer.due_date.isoformat() if customer.due_date else "",
+        "" if factor is None else str(factor),
+        customer.segment,
+        customer.trend,
     )
 
 
@@ -401,12 +414,13 @@ def csv_chunks(
     """The CSV text in chunks of a few hundred rows (one write per row is slow to stream),
     with its columns in ``order`` (``csv_order``)."""
     order = order or list(range(len(CSV_HEADER)))
+    today = timezone.localdate()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # BOM: spreadsheets then read the file as UTF-8
     writer.writerow([CSV_HEADER[i] for i in order])
     for number, customer in enumerate(customers, start=1):
-        row = csv_row(customer)
+        row = csv_row(customer, today)
         writer.writerow([row[i] for i in order])
         if number % rows_per_chunk == 0:
             yield buffer.getvalue()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -212,6 +212,8 @@ SORT_ROWS = {
     "dave": dict(live_calls=0, earnings="50.00", last_contact=days_ago(10), list_names="b, VIP"),
     "Erin": dict(live_calls=1, earnings="7.00", last_contact=None, list_names=""),
 }
+# Due dates, with ties and customers without one (no usual gap: last when ascending).
+SORT_DUE = {"7even": 5, "alice": None, "Bob": 2, "carol": 5, "dave": None, "Erin": -3}
 SORT_TYPES = {
     "7even": ContactType.CALL_MISSED,  # label "Missed Call": sorts among the M's
     "alice": ContactType.RECORDED_CALL,  # label "Call Recorded Received"
@@ -234,6 +236,7 @@ def sort_rows(owner):
             **counters,
             first_contact=fields["last_contact"],
             last_contact_type=SORT_TYPES[name],
+            due_date=None if SORT_DUE[name] is None else date.today() + timedelta(SORT_DUE[name]),
         )
     return Customer.objects.for_performer(owner)
 
@@ -251,6 +254,8 @@ def expected_order(customers, key: str) -> list[str]:
             return labels.index(c.get_last_contact_type_display()) + 1 if c.last_contact_type else 0
         if key == "lists":
             return c.list_names.upper()
+        if key == "due":  # no due date comes last
+            return (c.due_date is None, c.due_date or date.min)
         return getattr(c, key)
 
     return [c.member_name for c in sorted(customers, key=lambda c: (value(c), c.member_name))]
