@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from contacts import rhythm
 from contacts.models import ContactEvent
 from contacts.reconcile import Drift, find_drift, fix_drift
 from mycustomers.management.interrupt import cancelling_on_interrupt
@@ -13,9 +16,9 @@ from mycustomers.models import Customer, Performer
 
 class Command(BaseCommand):
     help = (
-        "Recount every customer's counters, earnings, first/last contact and missed-call state "
-        "from their contact events and report each difference. Exits with status 1 when drift "
-        "is found and not fixed; --fix repairs it."
+        "Recount every customer's counters, earnings, first/last contact, missed-call state, "
+        "rhythm, trend and segment from their contact events and report each difference. "
+        "Exits with status 1 when drift is found and not fixed; --fix repairs it."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -46,18 +49,44 @@ class Command(BaseCommand):
         )
         for drift in drifts:
             self.stdout.write(_describe(drift, names.get(drift.performer_id, "?")))
+        insight_drifts = self._insight_drifts(performers)
         scope = "" if performers is None else f" of {', '.join(sorted(performers.values()))}"
-        if not drifts:
+        if not drifts and not insight_drifts:
             self.stdout.write(self.style.SUCCESS(f"No drift: every customer{scope} matches."))
             return
         if not options["fix"]:
             raise CommandError(
-                f"{_customers(len(drifts))}{scope} drifted from their events; "
-                "run with --fix to repair.",
+                f"{_customers(len(drifts) + sum(map(len, insight_drifts.values())))}{scope} "
+                "drifted from their events; run with --fix to repair.",
                 returncode=1,
             )
-        fixed = fix_drift(performer_ids)
+        fixed = fix_drift(performer_ids) if drifts else 0
+        # The insights are derived from the counters' events too: refreshed after them.
+        for performer in insight_drifts:
+            fixed += rhythm.refresh(performer)
         self.stdout.write(self.style.SUCCESS(f"Fixed {_customers(fixed)}{scope}."))
+
+    def _insight_drifts(self, performers: dict[int, str] | None) -> dict:
+        """Each performer's customers whose rhythm, trend or segment differ from a
+        recomputation (contacts.rhythm), reported as they are found."""
+        found = {}
+        scope = Performer.objects.order_by("username")
+        if performers is not None:
+            scope = scope.filter(pk__in=performers)
+        for performer in scope.iterator():
+            drifts = rhythm.find_drift(performer)
+            for drift in drifts:
+                changes = "; ".join(
+                    f"{field} {_show(stored)} → {_show(expected)}"
+                    for field, (stored, expected) in drift.differences.items()
+                )
+                self.stdout.write(
+                    f"{performer.username} / {drift.member_name} "
+                    f"(customer {drift.customer_id}): {changes}"
+                )
+            if drifts:
+                found[performer] = drifts
+        return found
 
     @staticmethod
     def _performers(usernames: list[str] | None) -> dict[int, str] | None:
@@ -85,6 +114,8 @@ def _describe(drift: Drift, performer: str) -> str:
 def _show(value: object) -> str:
     if value is None or value == "":
         return "—"
-    if hasattr(value, "isoformat"):
+    if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
     return str(value)

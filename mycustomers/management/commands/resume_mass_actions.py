@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from mycustomers import daily_refresh
 from mycustomers.jobs import resume_unfinished
 
 
@@ -13,3 +14,4 @@ class Command(BaseCommand):
         count = resume_unfinished()
         if count:
             self.stdout.write(f"Resumed {count} unfinished mass action(s).")
+        daily_refresh.ensure_scheduled()

@@ -1,0 +1,45 @@
+"""The daily refresh of every performer's insights (contacts.rhythm): a background task
+that queues its next run for the next midnight (UTC) when it ends, so that one worker
+keeps it going; ``ensure_scheduled`` starts the chain (``manage.py resume_mass_actions``,
+which ``make run`` runs before the worker)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, time, timedelta
+
+from django.utils import timezone
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
+
+from contacts import rhythm
+from mycustomers.models import Performer
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def refresh_every_performer() -> None:
+    try:
+        for performer in Performer.objects.order_by("pk").iterator():
+            rhythm.refresh(performer)
+    finally:
+        schedule_next()
+
+
+def next_midnight(now: datetime | None = None) -> datetime:
+    now = now or timezone.now()
+    return datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time.min, UTC)
+
+
+def schedule_next() -> None:
+    refresh_every_performer.using(run_after=next_midnight()).enqueue()
+
+
+def ensure_scheduled() -> bool:
+    """Queue the next refresh unless one is queued already; returns whether it queued one."""
+    path = refresh_every_performer.module_path
+    if DBTaskResult.objects.filter(task_path=path, status=TaskResultStatus.READY).exists():
+        return False
+    schedule_next()
+    return True
