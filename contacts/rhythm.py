@@ -167,11 +167,13 @@ WHERE c.id = x.id AND {_differs(fields)}
 
 UPDATE_CUSTOMERS = _update(_rhythm_sql(some_customers=True), RHYTHM_FIELDS)
 REFRESH = _update(_rhythm_sql(some_customers=False) + _SCORES, ALL_FIELDS)
-FIND_DRIFT = f"""{_rhythm_sql(some_customers=False)}{_SCORES}
-SELECT c.id, c.member_name, {", ".join(f"c.{f}" for f in ALL_FIELDS)},
-       {", ".join(f"x.{f}" for f in ALL_FIELDS)}
-FROM expected x JOIN {CUSTOMERS} c ON c.id = x.id
-WHERE {_differs(ALL_FIELDS)}
+# The scores compare customers with each other: they are as of the last refresh, and only
+# the fields that the events decide by themselves are drift.
+FIND_DRIFT = f"""{_rhythm_sql(some_customers=False)}
+SELECT c.id, c.member_name, {", ".join(f"c.{f}" for f in RHYTHM_FIELDS)},
+       {", ".join(f"x.{f}" for f in RHYTHM_FIELDS)}
+FROM rhythm x JOIN {CUSTOMERS} c ON c.id = x.id
+WHERE {_differs(RHYTHM_FIELDS)}
 ORDER BY c.member_name
 """
 
@@ -234,11 +236,11 @@ class Drift:
 
 
 def find_drift(performer: Performer, *, now: datetime | None = None) -> list[Drift]:
-    """Customers whose stored insight fields differ from a recomputation from the events."""
+    """Customers whose stored rhythm and trend differ from a recomputation from the events."""
     with connection.cursor() as cursor:
         cursor.execute(FIND_DRIFT, _params(performer, now))
         rows = cursor.fetchall()
-    count = len(ALL_FIELDS)
+    count = len(RHYTHM_FIELDS)
     return [
         Drift(
             customer_id,
@@ -246,7 +248,7 @@ def find_drift(performer: Performer, *, now: datetime | None = None) -> list[Dri
             {
                 field: (was, should)
                 for field, was, should in zip(
-                    ALL_FIELDS, values[:count], values[count:], strict=True
+                    RHYTHM_FIELDS, values[:count], values[count:], strict=True
                 )
                 if was != should
             },

@@ -37,7 +37,10 @@ def schedule_next() -> None:
 
 
 def ensure_scheduled() -> bool:
-    """Queue the next refresh unless one is queued already; returns whether it queued one."""
+    """Queue the next refresh unless one is queued already (or the task backend cannot
+    wait until a given time); returns whether it queued one."""
+    if not refresh_every_performer.get_backend().supports_defer:
+        return False
     path = refresh_every_performer.module_path
     if DBTaskResult.objects.filter(task_path=path, status=TaskResultStatus.READY).exists():
         return False

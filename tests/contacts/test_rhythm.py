@@ -293,13 +293,15 @@ def test_refresh_is_idempotent_and_finds_nothing_to_fix_after_it(owner):
 def test_a_wrong_stored_value_is_drift_and_refresh_repairs_it(owner):
     record(owner, "ann", *days_ago(owner, 60, 40, 20))
     rhythm.refresh(owner)
-    Customer.objects.filter(member_name="ann").update(usual_gap=Decimal("3.0"), segment="Champions")
+    Customer.objects.filter(member_name="ann").update(usual_gap=Decimal("3.0"), trend="up")
     (drift,) = rhythm.find_drift(owner)
     assert drift.member_name == "ann"
     assert drift.differences["usual_gap"] == (Decimal("3.0"), Decimal("20.0"))
-    assert set(drift.differences) == {"usual_gap", "segment"}
+    assert set(drift.differences) == {"usual_gap", "trend"}
+    Customer.objects.filter(member_name="ann").update(segment="Champions")
     rhythm.refresh(owner)
     assert rhythm.find_drift(owner) == []
+    assert Customer.objects.get(member_name="ann").segment == "Lost"
 
 
 def test_another_performers_events_and_refresh_leave_a_customer_alone(owner):
