@@ -39,9 +39,7 @@ db-stop:
 
 # The web server, and beside it the worker that runs large mass actions in the background.
 run: db
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py resume_mass_actions
+	$(PY) manage.py prepare_run
 	@$(PY) manage.py db_worker --no-reload --interval 0.5 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
