@@ -214,3 +214,18 @@ def test_as_root_a_directory_the_server_user_cannot_traverse_is_explained(tmp_pa
             pgcluster.check_traversable(private / "var")
     finally:
         shutil.rmtree(private)
+
+
+@pytest.mark.parametrize(
+    ("printed", "major"),
+    [
+        ("pg_ctl (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)", "15"),
+        ("pg_ctl (PostgreSQL) 18.6", "18"),
+        ("pg_ctl (PostgreSQL) 19beta1", "19"),
+    ],
+)
+def test_the_major_version_is_read_from_what_pg_ctl_prints(tmp_path, printed, major):
+    pg_ctl = tmp_path / "pg_ctl"
+    pg_ctl.write_text(f"#!/bin/sh\necho '{printed}'\n")
+    pg_ctl.chmod(0o755)
+    assert pgcluster.major_version(tmp_path) == major

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -279,12 +280,12 @@ def _has_server_binaries(path: Path) -> bool:
 
 
 def major_version(bin_dir: Path) -> str:
-    """The major version, "18" for binaries that print `pg_ctl (PostgreSQL) 18.6`."""
+    """The major version, "15" for `pg_ctl (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)`."""
     result = subprocess.run([str(bin_dir / "pg_ctl"), "--version"], capture_output=True, text=True)
-    words = result.stdout.split()
-    if result.returncode != 0 or not words:
+    match = re.search(r"\(PostgreSQL\) (\d+)", result.stdout)
+    if result.returncode != 0 or match is None:
         raise ClusterError(f"{bin_dir / 'pg_ctl'} --version failed: {result.stderr.strip()}")
-    return words[-1].split(".")[0]
+    return match.group(1)
 
 
 def _command_for(version: str) -> str:
