@@ -8,16 +8,24 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export MYCUSTOMERS_URL := http://$(HOST):$(PORT)/
 
-.PHONY: run test install db db-stop lint format migrations-check check-deploy backup restore bench load clean
+.PHONY: run test install lock db db-stop lint format migrations-check check-deploy backup restore bench load clean
 
-$(VENV)/.installed: pyproject.toml
+LOCK := requirements.lock
+
+# The venv holds exactly the hashed lock (uv, pinned in it, installs it): redone only when the
+# lock changes, so a second `make run` installs nothing.
+$(VENV)/.installed: $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11 (or newer)")'
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	@$(PYTHON) -m mycustomers.devtools.bootstrap $(VENV) $(LOCK)
 	@touch $@
 
 install: $(VENV)/.installed
+
+# After changing pyproject.toml's dependencies: pin every package, with hashes, for every platform.
+lock: install
+	$(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+		--extra dev pyproject.toml -o $(LOCK)
+	@$(PYTHON) -m mycustomers.devtools.bootstrap $(VENV) $(LOCK) && touch $(VENV)/.installed
 
 # Without DATABASE_URL the project runs its own PostgreSQL cluster under .var/.
 db: install
@@ -25,14 +33,13 @@ ifeq ($(strip $(DATABASE_URL)),)
 	@$(PY) -m mycustomers.devtools.pgcluster start
 endif
 
+# Without a venv (never installed, or cleaned) no cluster of ours can be running.
 db-stop:
-	@$(PY) -m mycustomers.devtools.pgcluster stop
+	@if [ -x $(PY) ]; then $(PY) -m mycustomers.devtools.pgcluster stop; fi
 
 # The web server, and beside it the worker that runs large mass actions in the background.
 run: db
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py resume_mass_actions
+	$(PY) manage.py prepare_run
 	@$(PY) manage.py db_worker --no-reload --interval 0.5 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)

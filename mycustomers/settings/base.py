@@ -219,3 +219,6 @@ LOGGING = {
 MEMBER_PAGE_BASE_URL = os.environ.get(
     "MEMBER_PAGE_BASE_URL", "https://marketplace.example/members/"
 )
+
+# `seed_demo` makes a known superuser for the Django admin (dev.py only): never in production.
+DEMO_ADMIN = False

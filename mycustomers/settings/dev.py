@@ -10,3 +10,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Password-reset mail is printed where `make run` runs.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# `make run` seeds a demo admin (staff, superuser) beside the demo performer.
+DEMO_ADMIN = True

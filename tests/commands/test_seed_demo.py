@@ -218,3 +218,25 @@ def test_it_rejects_impossible_sizes(args, message):
 def test_the_login_line_names_where_make_run_serves(monkeypatch):
     monkeypatch.setenv("MYCUSTOMERS_URL", "http://0.0.0.0:8123/")
     assert demo_login_line("demo", "pw") == "Demo login: demo / pw  →  http://0.0.0.0:8123/"
+
+
+def test_with_development_settings_it_makes_a_demo_admin_and_prints_its_login(settings, client):
+    settings.DEMO_ADMIN = True
+
+    output = seed(*SMALL)
+
+    assert f"Demo admin: admin / {DEFAULT_PASSWORD}  →  http://127.0.0.1:8000/admin/" in output
+    admin = Performer.objects.get(username="admin")
+    assert admin.is_staff and admin.is_superuser and admin.check_password(DEFAULT_PASSWORD)
+    client.force_login(admin)
+    assert client.get("/admin/").status_code == 200
+    # A second `make run` finds it and prints it again.
+    assert "Demo admin: admin /" in seed("--if-empty")
+    assert Performer.objects.filter(is_superuser=True).count() == 1
+
+
+def test_other_settings_make_no_admin_account():
+    output = seed(*SMALL)
+
+    assert "Demo admin" not in output
+    assert not Performer.objects.filter(is_staff=True).exists()

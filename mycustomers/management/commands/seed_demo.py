@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -14,7 +15,9 @@ from mycustomers.devtools.demo_data import (
     DEFAULT_PERFORMER,
     SeedError,
     SeedOptions,
+    admin_login_line,
     demo_login_line,
+    ensure_demo_admin,
     seed,
 )
 from mycustomers.models import Customer, Performer
@@ -135,3 +138,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(demo_login_line(username, password)))
         else:
             self.stdout.write(f"Demo performer: {username} (password changed since seeding)")
+        # Development settings only (DEMO_ADMIN): a known superuser password must never
+        # reach a production database.
+        if settings.DEMO_ADMIN:
+            if ensure_demo_admin(password).check_password(password):
+                self.stdout.write(self.style.SUCCESS(admin_login_line(password)))
+            else:
+                self.stdout.write("Demo admin: admin (password changed since seeding)")
