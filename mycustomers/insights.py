@@ -45,6 +45,11 @@ class Insights:
     offers: OfferTotals
     average_rating: Decimal | None
     ratings: int
+    rhythm: str  # in words (R5)
+    overdue_factor: Decimal | None
+    segment: str
+    rfm: str
+    trend: str  # in words, "" without earnings in the last 180 days
 
     @property
     def channel_breakdown(self) -> str:
@@ -77,11 +82,16 @@ def customer_insights(customer: Customer, *, now: datetime | None = None) -> Ins
     )
     days = _days_between(customer.last_contact, now)
     threshold = settings.MYCUSTOMERS["RECONTACT_ALERT_DAYS"]
+    today = timezone.localdate(now)
+    if customer.usual_gap is not None:
+        needs_recontact = customer.is_overdue(today)  # their own rhythm (R5) ...
+    else:
+        needs_recontact = days is not None and days > threshold  # ... or the fixed days (D3)
     return Insights(
         customer_since=customer.first_contact,
         last_contact=customer.last_contact,
         days_since_last_contact=days,
-        needs_recontact=days is not None and days > threshold,
+        needs_recontact=needs_recontact,
         recontact_days=threshold,
         paid_purchases=paid,
         events=total,
@@ -95,7 +105,49 @@ def customer_insights(customer: Customer, *, now: datetime | None = None) -> Ins
             else None
         ),
         ratings=ratings["count"],
+        rhythm=rhythm_in_words(customer, today),
+        overdue_factor=customer.overdue_factor(today),
+        segment=customer.segment,
+        rfm=" ".join(
+            f"{letter}{score}" for letter, score in zip("RFM", customer.rfm, strict=False)
+        ),
+        trend=TREND_WORDS.get(customer.trend, ""),
     )
+
+
+TREND_WORDS = {
+    "up": "Up: more than 1.2× the earnings of the 90 days before, in the last 90",
+    "steady": "Steady: the last 90 days earned about as much as the 90 before",
+    "down": "Down: less than 0.8× the earnings of the 90 days before, in the last 90",
+    "new": "New: earnings in the last 90 days, none in the 90 before",
+}
+
+
+def _days(n: int | Decimal) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def rhythm_in_words(customer: Customer, today: date) -> str:
+    """ "Usually every 11 days; quiet for 25 days, 2.3× longer than usual; due Nov 14" (R5)."""
+    if customer.usual_gap is None:
+        paid = customer.paid_days
+        return (
+            f"Not enough paid days yet to know their rhythm: {paid} of the 3 needed "
+            f"in the last {settings.MYCUSTOMERS['HISTORY_MONTHS']} months."
+        )
+    gap = int(customer.usual_gap) if customer.usual_gap % 1 == 0 else customer.usual_gap
+    quiet = max((today - customer.last_paid_day).days, 0)
+    factor = customer.overdue_factor(today)
+    due = customer.due_date
+    due_text = f"{due:%b} {due.day}" + (f", {due.year}" if due.year != today.year else "")
+    if quiet == 0:
+        quiet_text = "paid today"
+    elif factor > 1:
+        quiet_text = f"quiet for {_days(quiet)}, {factor}× longer than usual"
+    else:
+        quiet_text = f"last paid {_days(quiet)} ago"
+    due_word = "was due" if due < today else "due"
+    return f"Usually every {_days(gap)}; {quiet_text}; {due_word} {due_text}."
 
 
 def _days_between(then: datetime | None, now: datetime) -> int | None:

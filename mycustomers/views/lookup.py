@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
 from django.views.generic import TemplateView
 
 from contacts.models import Note
 from mycustomers.forms import LookupForm
+from mycustomers.insights import rhythm_in_words
 from mycustomers.models import Customer
 from mycustomers.views.detail import identity_context
 
@@ -39,6 +41,7 @@ class CallerCardView(LoginRequiredMixin, TemplateView):
         notes = Note.objects.for_performer(request.user).filter(customer=customer)
         context |= identity_context(customer)
         context["notes"] = notes.order_by("-created_at", "-id")[:CARD_NOTES]
+        context["rhythm"] = rhythm_in_words(customer, timezone.localdate())
         context["form"] = LookupForm()
         return self.render_to_response(context)
 

@@ -184,13 +184,16 @@ def test_most_common_channel_ties_go_to_calls_then_mail(owner):
     assert customer_insights(customer).most_common_channel == "Call"
 
 
-def test_it_alerts_when_the_last_contact_is_older_than_the_setting(owner_client, alice, settings):
-    page = detail(owner_client, alice)
+def test_it_alerts_when_the_customer_is_overdue_whatever_the_fixed_days(
+    owner_client, alice, settings
+):
+    page = detail(owner_client, alice)  # paid every 5 days, quiet for 35
     assert "Time to get in touch" in text(page)
+    assert "7.0× longer than usual" in text(page)
     assert f'<a href="{send_mail_link(alice)}">Send alice a mail' in page.content.decode()
 
     settings.MYCUSTOMERS = {**settings.MYCUSTOMERS, "RECONTACT_ALERT_DAYS": 60}
-    assert "Time to get in touch" not in text(detail(owner_client, alice))
+    assert "Time to get in touch" in text(detail(owner_client, alice))
 
 
 def test_there_is_no_alert_for_a_recent_contact(owner_client, owner):
