@@ -30,6 +30,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from contacts import rhythm
 from contacts.mail import send_mail
 from contacts.models import ContactEvent
 from contacts.reconcile import find_drift
@@ -55,6 +56,7 @@ SORT_KEYS = [
     "last_contact",
     "contact_type",
     "lists",
+    "due",
 ]
 
 
@@ -197,6 +199,10 @@ class Bench:
             "list new": "list=new",
             "list unassigned": "list=unassigned",
             "list blocked": "list=blocked",
+            "overdue": "overdue=1",
+            "overdue sort=due": "overdue=1&sort=due",
+            "segment Champions": "segment=Champions",
+            "segment At risk sort=-earnings": "segment=At+risk&sort=-earnings",
         }
         if biggest:
             filters[f"list '{biggest.name}'"] = f"list={biggest.pk}"
@@ -212,6 +218,19 @@ class Bench:
         }
         for name, params in cold.items():
             self.page(client, "uncached", name, f"{base}?{params}", cold=True)
+
+    def insights(self) -> None:
+        """One set-based refresh of the performer's insights, timed, and its plan."""
+        plan = rhythm.explain_refresh(self.performer)
+        self.out.write(plan)
+        samples, queries = timed(lambda: rhythm.refresh(self.performer), 2, warmup=1)
+        execution = next(
+            (line.split(":")[1].strip() for line in plan.splitlines() if "Execution Time" in line),
+            "",
+        )
+        self.record(
+            "insights", "refresh_insights (one performer)", samples, queries, plan=execution
+        )
 
     def detail_pages(self) -> None:
         client = Client(HTTP_HOST="localhost")

@@ -29,7 +29,7 @@ def test_bench_measures_every_part_on_a_tiny_data_set_and_writes_json(tmp_path, 
     assert results["machine"]["cores"] >= 1 and results["machine"]["postgresql"]
     groups = {r["group"] for r in results["results"]}
     assert {"main/20", "main/50", "filter", "uncached", "customer", "baseline", "action",
-            "record", "import"} <= groups  # fmt: skip
+            "record", "import", "insights"} <= groups  # fmt: skip
     sorts = {r["name"] for r in results["results"] if r["group"] == "main/20"}
     assert {f"sort={key} page=1" for key in SORT_KEYS} <= sorts
     assert all(r["queries"] <= 6 for r in results["results"] if r["group"] == "main/20")

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from mycustomers.devtools.bench import Bench
 
-PARTS = ("main", "customer", "baseline", "actions", "record", "import")
+PARTS = ("main", "insights", "customer", "baseline", "actions", "record", "import")
 
 
 class Command(BaseCommand):
@@ -46,6 +46,9 @@ class Command(BaseCommand):
         if "main" in parts:
             self.stdout.write("Main view (per_page 20 and 50):")
             bench.main_view()
+        if "insights" in parts:
+            self.stdout.write("Insights (refresh_insights, EXPLAIN ANALYZE then timed):")
+            bench.insights()
         if "customer" in parts:
             self.stdout.write("Customer pages:")
             bench.detail_pages()
