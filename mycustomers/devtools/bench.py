@@ -17,10 +17,12 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 from django.core.cache import caches
 from django.core.management import call_command
@@ -58,6 +60,20 @@ SORT_KEYS = [
     "lists",
     "due",
 ]
+
+
+@contextmanager
+def insights_kept(kept: bool):
+    """``kept=False``: events recorded as before the insights existed (the comparison that
+    measures what keeping them costs)."""
+    if kept:
+        yield
+        return
+    with (
+        mock.patch.object(rhythm, "update_customers", lambda *a, **k: None),
+        mock.patch.object(rhythm, "refresh", lambda *a, **k: 0),
+    ):
+        yield
 
 
 @dataclass
@@ -392,8 +408,9 @@ class Bench:
                 for i in range(n)
             ]
 
-        for batch_size, batches in ((1, 300), (1000, 10)):
-            with transaction.atomic():
+        cases = [(1, 300, True), (1000, 10, False), (1000, 10, True)] * (1 if self.quick else 2)
+        for batch_size, batches, insights in cases:
+            with transaction.atomic(), insights_kept(insights):
                 start = time.perf_counter()
                 for b in range(batches):
                     record_events(performer=performer, events=events(batch_size, b * batch_size))
@@ -405,7 +422,7 @@ class Bench:
             rate = batch_size * batches / elapsed
             self.record(
                 "record",
-                f"batches of {batch_size}",
+                f"batches of {batch_size}" + ("" if insights else ", without insights"),
                 [elapsed * 1000 / batches],
                 None,
                 events_per_s=round(rate),
@@ -416,7 +433,14 @@ class Bench:
             )
 
     def importing(self, rows: int) -> None:
-        run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        """The same file imported without, then with, the insights (their per-batch update
+        and the refresh at the end), side by side."""
+        for insights in (False, True):
+            with insights_kept(insights):
+                self._import(rows, label="" if insights else ", without insights")
+
+    def _import(self, rows: int, *, label: str) -> None:
+        run = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
         username = f"bench-import-{run}"
         names = [f"bench-import-member-{i}" for i in range(20_000)]
         types = list(ContactType.values)
@@ -455,7 +479,11 @@ class Bench:
             elapsed = time.perf_counter() - start
         rate = rows / elapsed
         self.record(
-            "import", f"import_events {rows:,} rows", [elapsed * 1000], None, rows_per_s=round(rate)
+            "import",
+            f"import_events {rows:,} rows{label}",
+            [elapsed * 1000],
+            None,
+            rows_per_s=round(rate),
         )
         self.out.write(f"    → {rate:,.0f} rows/s")
         performer = Performer.objects.get(username=username)
