@@ -197,4 +197,7 @@ SMART_KEY_PREFIX = "s"
 SMART_LIST_PRESETS = {
     "Lapsed big spenders": "earnings_min=100&quiet_min=60",
     "New this month, not yet mailed": "new=1",
+    # Their own rhythm says they are late (docs/user-guide.md, "Rhythm and segments").
+    "Overdue regulars": "overdue=1",
+    "Can't lose": "segment=Can%27t+lose",
 }

@@ -77,14 +77,14 @@ class Trend(models.TextChoices):
 
 
 class Segment(models.TextChoices):
-    CHAMPIONS = "Champions"
-    LOYAL = "Loyal"
-    POTENTIAL = "Potential"
-    NEW = "New"
-    AT_RISK = "At risk"
-    CANT_LOSE = "Can't lose"
-    HIBERNATING = "Hibernating"
-    LOST = "Lost"
+    CHAMPIONS = "Champions", "Champions"
+    LOYAL = "Loyal", "Loyal"
+    POTENTIAL = "Potential", "Potential"
+    NEW = "New", "New"
+    AT_RISK = "At risk", "At risk"
+    CANT_LOSE = "Can't lose", "Can't lose"
+    HIBERNATING = "Hibernating", "Hibernating"
+    LOST = "Lost", "Lost"
 
 
 class CustomerStatus(models.TextChoices):

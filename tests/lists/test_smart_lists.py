@@ -95,10 +95,22 @@ def test_the_ready_made_ones_are_added_in_one_click_and_offered_once(owner, owne
     smart = SmartList.objects.get(performer=owner)
     assert smart.rules == "earnings_min=100&quiet_min=60"
     assert owner_client.get(reverse("lists:index")).context["presets"] == [
-        "New this month, not yet mailed"
-    ]
+        "New this month, not yet mailed", "Overdue regulars", "Can't lose"
+    ]  # fmt: skip
     owner_client.post(reverse("lists:smart_preset"), {"name": "New this month, not yet mailed"})
     assert SmartList.objects.get(name__startswith="New").rules == "new=1"
+
+
+def test_the_rhythm_presets_are_valid_rules_in_words(owner, owner_client):
+    for name in ("Overdue regulars", "Can't lose"):
+        owner_client.post(reverse("lists:smart_preset"), {"name": name})
+    summaries = {
+        s.name: s.summary for s in owner_client.get(reverse("lists:index")).context["smart_lists"]
+    }
+    assert summaries == {
+        "Can't lose": "Segment: Can't lose",
+        "Overdue regulars": "Overdue (quiet much longer than usual)",
+    }
 
 
 def test_the_lists_page_shows_live_counts_and_the_rules_in_words(owner, owner_client, spenders):
