@@ -101,7 +101,7 @@ def test_the_main_view_works_with_the_keyboard_alone(logged_in_page: Page, live_
     page = logged_in_page
     page.goto(f"{live_server.url}/customers/?sort=customer")
     checkbox = page.get_by_label("Select Regular")
-    for _ in range(80):  # Tab until the row checkbox has focus
+    for _ in range(150):  # Tab until the row checkbox has focus (past header, filters, buttons)
         page.keyboard.press("Tab")
         if checkbox.evaluate("el => el === document.activeElement"):
             break
