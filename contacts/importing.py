@@ -481,9 +481,9 @@ WRITTEN_TABLES = (ContactEvent, Customer, Member, Performer)
 
 def settle_import(result: ImportResult) -> None:
     """After an import (whole or in part): planner statistics for what it wrote, at once
-    (until autovacuum gets to it the next queries are planned without them: a recount ran
-    for 14+ minutes instead of 2 s), then the insights of every performer it gave events
-    (the segments compare customers with each other, so they move as a whole)."""
+    (until autovacuum gets to it the next queries are planned without them, and a recount
+    planned so nests loops for minutes), then the insights of every performer it gave
+    events (the segments compare customers with each other, so they move as a whole)."""
     if not (result.inserted or result.created_performers):
         return
     with connection.cursor() as cursor:

@@ -109,7 +109,7 @@ def customer_cell(customer: Customer, urls: RowUrls | None = None) -> SafeString
             f'title="Missed call: click to dismiss">{_FLAG_ICON}'
             f'<span class="visually-hidden">Dismiss the missed-call flag of {name}</span></button>'
         )
-    if customer.overdue_from is not None and customer.overdue_from <= urls.today:
+    if customer.is_overdue(urls.today):
         factor = customer.overdue_factor(urls.today)
         parts.append(
             f'<span class="badge-overdue" title="Quiet {factor}× longer than their usual '

@@ -64,6 +64,13 @@ def test_an_unknown_segment_is_a_field_error(owner_client, rhythms):
     assert get(owner_client, overdue="yes").status_code == 400
 
 
+def test_the_due_cell_shows_the_date_or_a_dash_without_a_rhythm(owner_client, rhythms):
+    content = get(owner_client).content.decode()
+    due = rhythms["soon"].due_date
+    assert f'<time datetime="{due.isoformat()}">{due:%b} {due.day}, {due.year}</time>' in content
+    assert '<span class="muted" title="Fewer than 3 paid days">—</span>' in content
+
+
 def test_sort_by_due_earliest_first_and_no_due_date_last(owner_client, rhythms):
     assert names(get(owner_client, sort="due")) == ["late", "soon", "once"]
     assert names(get(owner_client, sort="-due")) == ["once", "soon", "late"]

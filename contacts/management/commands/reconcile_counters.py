@@ -48,7 +48,8 @@ class Command(BaseCommand):
             )
         )
         for drift in drifts:
-            self.stdout.write(_describe(drift, names.get(drift.performer_id, "?")))
+            performer = names.get(drift.performer_id, "?")
+            self.stdout.write(_describe(performer, drift))
         insight_drifts = self._insight_drifts(performers)
         scope = "" if performers is None else f" of {', '.join(sorted(performers.values()))}"
         if not drifts and not insight_drifts:
@@ -76,14 +77,7 @@ class Command(BaseCommand):
         for performer in scope.iterator():
             drifts = rhythm.find_drift(performer)
             for drift in drifts:
-                changes = "; ".join(
-                    f"{field} {_show(stored)} → {_show(expected)}"
-                    for field, (stored, expected) in drift.differences.items()
-                )
-                self.stdout.write(
-                    f"{performer.username} / {drift.member_name} "
-                    f"(customer {drift.customer_id}): {changes}"
-                )
+                self.stdout.write(_describe(performer.username, drift))
             if drifts:
                 found[performer] = drifts
         return found
@@ -103,7 +97,7 @@ def _customers(count: int) -> str:
     return f"{count:,} customer{'s' if count != 1 else ''}"
 
 
-def _describe(drift: Drift, performer: str) -> str:
+def _describe(performer: str, drift: Drift | rhythm.Drift) -> str:
     changes = "; ".join(
         f"{field} {_show(stored)} → {_show(recounted)}"
         for field, (stored, recounted) in drift.differences.items()
