@@ -1,0 +1,38 @@
+"""The pages around the main view in a real browser (issue 19): the mass actions' pages, the
+Deleted customers page, and the main view's buttons while nothing is selected."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from lists.services import create_list
+from tests.browser.a11y import assert_accessible
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
+def test_assign_to_list_puts_each_checkbox_beside_its_label(
+    logged_in_page: Page, live_server, owner, viewport
+):
+    customer = make_customer(owner, "Member00")
+    for name in ("VIP", "Digital Goods Preferred", "Written Fantasy Lovers"):
+        create_list(performer=owner, name=name)
+    page = logged_in_page
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_server.url}/customers/actions/assign/?ids={customer.pk}")
+
+    for name in ("VIP", "Digital Goods Preferred", "Written Fantasy Lovers"):
+        box = page.get_by_role("checkbox", name=name).bounding_box()
+        label = page.locator("label", has_text=name).bounding_box()
+        # On the label's line, just left of it (not centred on a line of its own).
+        assert abs((box["y"] + box["height"] / 2) - (label["y"] + label["height"] / 2)) < 4
+        assert 0 <= label["x"] - (box["x"] + box["width"]) < 16
+        assert box["width"] < 30
+    page.get_by_role("checkbox", name="VIP").check()
+    assert_accessible(page)
