@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from contacts.notes import MAX_NOTE
 from contacts.offers import MAX_MESSAGE, MAX_VALUE, MIN_VALUE
+from mycustomers.money import money
 from mycustomers.once import token_field
 
 MAX_OFFER_DAYS = 5 * 366
@@ -56,11 +57,11 @@ class OfferForm(forms.Form):
         error_messages={
             "required": "Enter the offer's value.",
             "invalid": "Enter an amount such as 10 or 12.50.",
-            "min_value": f"An offer is worth at least ${MIN_VALUE}.",
-            "max_value": f"An offer is worth at most ${MAX_VALUE:,}.",
+            "min_value": f"An offer is worth at least {money(MIN_VALUE)}.",
+            "max_value": f"An offer is worth at most {money(MAX_VALUE)}.",
             "max_decimal_places": "Use at most 2 decimals (cents).",
-            "max_digits": f"An offer is worth at most ${MAX_VALUE:,}.",
-            "max_whole_digits": f"An offer is worth at most ${MAX_VALUE:,}.",
+            "max_digits": f"An offer is worth at most {money(MAX_VALUE)}.",
+            "max_whole_digits": f"An offer is worth at most {money(MAX_VALUE)}.",
         },
     )
     expires_on = forms.DateField(

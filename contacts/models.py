@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from contacts.types import EFFECTS, ContactType
 from mycustomers.models import Customer
+from mycustomers.money import money
 from mycustomers.tenancy import TenantQuerySet
 
 
@@ -142,7 +143,7 @@ class Offer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"${self.value} offer to {self.customer}"
+        return f"{money(self.value)} offer to {self.customer}"
 
 
 class Feedback(models.Model):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from contacts.models import Activity, ActivityVerb, Offer
 from mycustomers.errors import ActionError
 from mycustomers.models import Customer, CustomerStatus, Performer
+from mycustomers.money import money
 from mycustomers.once import create_once
 
 MIN_VALUE = Decimal("0.01")
@@ -50,7 +51,7 @@ def send_offer(
     ``token`` (the form's, ``mycustomers.once``): the same form again raises ``AlreadyDone``."""
     if not value.is_finite() or not MIN_VALUE <= value <= MAX_VALUE or value != round(value, 2):
         raise ActionError(
-            f"An offer is worth between ${MIN_VALUE} and ${MAX_VALUE:,} (cents at most)."
+            f"An offer is worth between {money(MIN_VALUE)} and {money(MAX_VALUE)} (cents at most)."
         )
     if expires_at is not None and expires_at <= timezone.now():
         raise ActionError("An offer must expire in the future.")
@@ -81,7 +82,7 @@ def send_offer(
             message=message,
             token=token,
         )
-        detail = f"${value:,.2f}"
+        detail = money(value)
         if expires_at is not None:
             detail += f", expires {timezone.localdate(expires_at):%b %-d, %Y}"
         Activity.objects.create(

@@ -19,8 +19,8 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from contacts.types import ContactType
+from mycustomers.money import money
 from mycustomers.numbers import page_number
-from mycustomers.tables import money
 
 TABLE_TEMPLATE = "customers/_detail_table.html"
 TYPES_BY_LABEL = [code for code, _ in sorted(ContactType.choices, key=lambda c: str(c[1]))]

@@ -28,6 +28,7 @@ from lists.models import (
 )
 from mycustomers.counts import cached
 from mycustomers.models import Customer, FollowUpStatus, Segment
+from mycustomers.money import money
 
 MAX_SEARCH = 100
 # The alphanumeric navigation (M9), in the order it is shown: "#" is any digit.
@@ -487,13 +488,13 @@ _DATE_BOUNDS = {"contact_after", "contact_before", "since_after", "since_before"
 
 
 def chip_text(form: forms.Form, name: str, value: str) -> str:
-    """What an active filter's chip says: "Quiet days ≥ 60", "Lifetime earnings ≥ $100",
+    """What an active filter's chip says: "Quiet days ≥ 60", "Lifetime earnings ≥ $100.00",
     "Last contact type: Chat"."""
     if name in _BOUNDS:
         bound, op = _BOUNDS[name]
         if name in _DATE_BOUNDS:
             op = "from" if op == "≥" else "to"
-        shown = f"${value}" if bound.name == "earnings" else value
+        shown = money(value) if bound.name == "earnings" else value
         return f"{bound.label} {op} {shown}"
     field = form.fields[name]
     choices = dict(getattr(field, "choices", ()))
@@ -552,7 +553,7 @@ def smart_list_counts(performer, smart_lists: list[SmartList]) -> dict[int, int 
 
 
 def rules_summary(rules: str, performer) -> str:
-    """A smart list's rules as its chips read: "Lifetime earnings ≥ $100 · Quiet days ≥ 60"."""
+    """A smart list's rules as its chips read: "Lifetime earnings ≥ $100.00 · Quiet days ≥ 60"."""
     view = CustomerFilter(QueryDict(rules), queryset=Customer.objects.none(), performer=performer)
     if not view.is_valid():
         return "These rules are no longer valid (a list they name was deleted): edit them."

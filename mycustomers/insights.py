@@ -23,6 +23,7 @@ from contacts.models import ContactEvent, Feedback
 from contacts.offers import OfferTotals, offer_totals
 from contacts.types import EFFECTS, Channel, types_where
 from mycustomers.models import Customer
+from mycustomers.money import money
 
 # Ties for the most common channel go to the first of these.
 CHANNEL_ORDER = [Channel.CALL, Channel.MAIL, Channel.CHAT, Channel.OTHER]
@@ -203,7 +204,7 @@ class Month:
 
     @property
     def earnings_text(self) -> str:
-        return f"${self.earnings:,.2f}"
+        return money(self.earnings)
 
 
 @dataclass(frozen=True)
@@ -289,7 +290,7 @@ class Chart:
 
     @property
     def total_earnings_text(self) -> str:
-        return f"${self.total_earnings:,.2f}"
+        return money(self.total_earnings)
 
     @property
     def total_contacts(self) -> int:
@@ -340,9 +341,7 @@ def monthly_chart(customer: Customer, *, now: datetime | None = None) -> Chart:
     months = figures.months
     return Chart(
         months=months,
-        earnings=_series(
-            "Earnings per month", months, lambda m: m.earnings, lambda v: f"${v:,.2f}"
-        ),
+        earnings=_series("Earnings per month", months, lambda m: m.earnings, money),
         contacts=_series("Contacts per month", months, lambda m: m.contacts, lambda v: f"{v:,}"),
         history_events=figures.history_events,
     )

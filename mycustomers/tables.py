@@ -22,6 +22,7 @@ from django_tables2.rows import BoundRows
 
 from contacts.types import ContactType
 from mycustomers.models import Customer, FollowUpStatus
+from mycustomers.money import money
 
 DEFAULT_SORT = "-last_contact"
 # Form of the page that the missed-call buttons submit (outside the mass-action form: forms
@@ -55,10 +56,6 @@ def icon(name: str) -> SafeString:
         'stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" '
         f'aria-hidden="true" focusable="false">{_ICON_PATHS[name]}</svg>'
     )
-
-
-def money(amount) -> str:
-    return f"${amount:,.2f}"
 
 
 # Labels by code, built once: Model.get_FOO_display() rebuilds a dict of the choices per call.

@@ -20,6 +20,7 @@ from contacts.offers import send_offer
 from mycustomers.errors import ActionError
 from mycustomers.forms import CustomerListsForm, FollowUpForm, NicknameForm
 from mycustomers.models import CustomerStatus, FollowUpStatus
+from mycustomers.money import money
 from mycustomers.once import AlreadyDone
 from mycustomers.services import (
     ListsChange,
@@ -210,7 +211,7 @@ class SendOfferView(CustomerFormView):
             message=form.cleaned_data["message"],
             token=form.cleaned_data["token"],
         )
-        return f"Offer of ${offer.value:,.2f} sent."
+        return f"Offer of {money(offer.value)} sent."
 
     def get_success_url(self) -> str:
         return self.object.get_absolute_url() + "#activity"

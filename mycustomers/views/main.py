@@ -22,6 +22,7 @@ from lists.models import SmartList
 from mycustomers.counts import cached
 from mycustomers.filters import INITIALS, CustomerFilter, chip_text, filter_groups
 from mycustomers.models import COUNTER_FIELDS, Customer, SavedView
+from mycustomers.money import money
 from mycustomers.numbers import ascii_int, page_number
 from mycustomers.services import dismiss_missed_call
 from mycustomers.tables import (
@@ -31,7 +32,6 @@ from mycustomers.tables import (
     FOLLOW_UP_LABELS,
     CustomerTable,
     customer_cell,
-    money,
     table_options,
     visible_columns,
 )

@@ -4,9 +4,11 @@ Deleted customers page, and the main view's buttons while nothing is selected.""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from lists.services import create_list
+from mycustomers.models import Customer
+from mycustomers.services import delete_customers
 from tests.browser.a11y import assert_accessible
 from tests.factories import make_customer
 
@@ -35,4 +37,22 @@ def test_assign_to_list_puts_each_checkbox_beside_its_label(
         assert 0 <= label["x"] - (box["x"] + box["width"]) < 16
         assert box["width"] < 30
     page.get_by_role("checkbox", name="VIP").check()
+    assert_accessible(page)
+
+
+def test_the_deleted_customers_table_looks_like_the_main_one(
+    logged_in_page: Page, live_server, owner
+):
+    gone = make_customer(owner, "Gone", amount="1597.60")
+    delete_customers(performer=owner, customers=Customer.objects.filter(pk=gone.pk))
+    page = logged_in_page
+    page.goto(f"{live_server.url}/customers/deleted/")
+    table = page.get_by_role("table")
+    header = table.get_by_role("columnheader", name="Lifetime earnings")
+    earnings = table.get_by_role("cell", name="$1,597.60")
+    expect(earnings).to_be_visible()
+    style = "(element, property) => getComputedStyle(element)[property]"
+    assert table.evaluate(style, "borderCollapse") == "collapse"
+    assert header.evaluate(style, "backgroundColor") != "rgba(0, 0, 0, 0)"
+    assert earnings.evaluate(style, "textAlign") == "right"
     assert_accessible(page)

@@ -52,7 +52,7 @@ def test_a_performer_filters_with_the_panel_and_removes_a_chip(
     page.get_by_role("link", name="Quiet days ≥ 60").click()
     expect(page.get_by_role("list", name="Active filters")).not_to_contain_text("Quiet days")
     expect(page.get_by_text("1–15 of 15")).to_be_visible()
-    page.get_by_role("link", name="Lifetime earnings ≥ $100").click()
+    page.get_by_role("link", name="Lifetime earnings ≥ $100.00").click()
     expect(page.get_by_text("1–20 of 30")).to_be_visible()
 
 
@@ -131,5 +131,5 @@ def test_a_performer_saves_filters_as_a_smart_list_and_finds_it_on_the_lists_pag
     page.goto(f"{live_server.url}/lists/")
     row = page.get_by_role("row", name="Lapsed big spenders")
     expect(row).to_contain_text("15")
-    expect(row).to_contain_text("Lifetime earnings ≥ $100 · Quiet days ≥ 60")
+    expect(row).to_contain_text("Lifetime earnings ≥ $100.00 · Quiet days ≥ 60")
     assert_accessible(page)

@@ -198,9 +198,9 @@ def test_the_filters_panel_is_closed_until_a_filter_is_active(owner, owner_clien
 def test_each_chip_removes_just_its_own_filter(owner_client, quiet):
     response = get(owner_client, quiet_min=60, earnings_min=0, sort="customer")
     chips = dict(response.context["chips"])
-    assert set(chips) == {"Quiet days ≥ 60", "Lifetime earnings ≥ $0"}
+    assert set(chips) == {"Quiet days ≥ 60", "Lifetime earnings ≥ $0.00"}
     assert chips["Quiet days ≥ 60"] == "?earnings_min=0&sort=customer"
-    assert chips["Lifetime earnings ≥ $0"] == "?quiet_min=60&sort=customer"
+    assert chips["Lifetime earnings ≥ $0.00"] == "?quiet_min=60&sort=customer"
 
 
 def test_links_of_the_page_keep_the_filters(owner, owner_client, quiet):

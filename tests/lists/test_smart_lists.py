@@ -118,7 +118,7 @@ def test_the_lists_page_shows_live_counts_and_the_rules_in_words(owner, owner_cl
     response = owner_client.get(reverse("lists:index"))
     (smart,) = response.context["smart_lists"]
     assert smart.member_count == 1
-    assert smart.summary == "Lifetime earnings ≥ $100 · Quiet days ≥ 60"
+    assert smart.summary == "Lifetime earnings ≥ $100.00 · Quiet days ≥ 60"
     customer(owner, "another", earnings=Decimal("300"), last_contact=days_ago(70))
     (smart,) = owner_client.get(reverse("lists:index")).context["smart_lists"]
     assert smart.member_count == 2
