@@ -94,13 +94,6 @@ class CustomerListsForm(forms.Form):
                 lst.checked = lst.has_customer
         return lists
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("blocked") and cleaned.get("lists"):
-            raise forms.ValidationError(
-                "A blocked customer can't be in other lists: untick Blocked or the lists."
-            )
-        return cleaned
 
 
 class LookupForm(forms.Form):

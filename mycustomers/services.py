@@ -186,11 +186,8 @@ def change_customer_lists(
     *, performer: Performer, customer: Customer, lists: Sequence, blocked: bool
 ) -> ListsChange:
     """The detail page's lists control (D4): block, unblock, or make ``lists`` exactly the
-    customer's custom lists. Blocked excludes every other list (L4)."""
-    if blocked and lists:
-        raise ActionError(
-            "A blocked customer can't be in other lists: untick Blocked or the lists."
-        )
+    customer's custom lists. Blocking wins over ``lists`` and removes every list, through the
+    mass Block action's own service (A4, L4): the form still has the lists ticked."""
     one = Customer.objects.for_performer(performer).filter(pk=customer.pk)
     with transaction.atomic():
         current = _locked(performer, customer)

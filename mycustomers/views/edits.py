@@ -117,12 +117,15 @@ class CustomerListsView(DetailFormView):
 
     def apply(self, form) -> str:
         lists = list(form.cleaned_data["lists"])
+        was_in = self.object.list_names
         change = change_customer_lists(
             performer=self.request.user,
             customer=self.object,
             lists=lists,
             blocked=form.cleaned_data["blocked"],
         )
+        if change is ListsChange.BLOCKED and was_in:
+            return f"Customer blocked: removed from {was_in}, and out of the main view."
         if change is ListsChange.BLOCKED:
             return "Customer blocked: they are out of every list and the main view."
         if change is ListsChange.UNBLOCKED:

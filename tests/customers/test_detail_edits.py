@@ -10,6 +10,7 @@ from contacts.models import Activity, ActivityVerb
 from lists.models import CustomerList, Membership
 from mycustomers.errors import ActionError
 from mycustomers.models import Customer, CustomerStatus, FollowUpStatus
+from mycustomers import services
 from mycustomers.services import set_follow_up, set_nickname
 from tests.factories import make_customer
 
@@ -220,13 +221,38 @@ def test_a_blocked_customer_put_in_a_list_is_unblocked(owner_client, alice, vip)
     assert alice.list_names == "VIP"
 
 
-def test_blocked_and_a_list_together_are_refused(owner_client, alice, vip):
-    response = owner_client.post(url("customer_lists", alice), {"lists": [vip.pk], "blocked": "on"})
-    assert response.status_code == 400
-    assert "A blocked customer can&#x27;t be in other lists" in response.content.decode()
+def test_ticking_blocked_with_the_lists_still_ticked_blocks_and_removes_the_lists(
+    owner_client, owner, alice, vip, regulars
+):
+    # The form shows the customer's lists ticked: ticking Blocked sends them too. Blocking
+    # removes the lists, as the mass Block action does (A4, L4).
+    owner_client.post(url("customer_lists", alice), {"lists": [vip.pk, regulars.pk]})
+    response = owner_client.post(
+        url("customer_lists", alice), {"lists": [vip.pk, regulars.pk], "blocked": "on"}
+    )
+    assert response.status_code == 302
+    assert last_message(response) == (
+        "Customer blocked: removed from Regulars, VIP, and out of the main view."
+    )
     alice.refresh_from_db()
-    assert alice.status == CustomerStatus.ACTIVE
+    assert alice.status == CustomerStatus.BLOCKED
     assert alice.list_names == ""
+    assert alice.list_label == "Blocked"
+    assert not Membership.objects.filter(customer=alice).exists()
+    assert len(activities(alice, ActivityVerb.BLOCKED)) == 1
+
+
+def test_blocking_from_the_detail_page_is_the_mass_block_action(owner, alice, vip, monkeypatch):
+    """One rule for both paths: the detail page blocks through block_customers."""
+    calls = []
+    block = services.block_customers
+    monkeypatch.setattr(
+        services, "block_customers", lambda **kwargs: calls.append(kwargs) or block(**kwargs)
+    )
+    services.change_customer_lists(performer=owner, customer=alice, lists=[vip], blocked=True)
+    assert [list(call["customers"]) for call in calls] == [[alice]]
+    alice.refresh_from_db()
+    assert alice.status == CustomerStatus.BLOCKED
 
 
 @pytest.mark.parametrize("bad", ["abc", "999999", "-1", "1" * 40])
@@ -253,7 +279,10 @@ def test_a_deleted_customers_lists_cannot_be_changed(owner_client, alice, vip):
 
 
 def test_the_detail_page_rerenders_with_the_posted_choices_on_error(owner_client, alice, vip):
-    response = owner_client.post(url("customer_lists", alice), {"lists": [vip.pk], "blocked": "on"})
+    response = owner_client.post(
+        url("customer_lists", alice), {"lists": [vip.pk, "999999"], "blocked": "on"}
+    )
+    assert response.status_code == 400
     body = response.content.decode()
     assert f'name="lists" value="{vip.pk}" checked' in body
     assert 'name="blocked" value="on" checked' in body
