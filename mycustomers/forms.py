@@ -95,7 +95,6 @@ class CustomerListsForm(forms.Form):
         return lists
 
 
-
 class LookupForm(forms.Form):
     member = forms.CharField(
         label="Member name",

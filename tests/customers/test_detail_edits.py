@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from contacts.models import Activity, ActivityVerb
 from lists.models import CustomerList, Membership
+from mycustomers import services
 from mycustomers.errors import ActionError
 from mycustomers.models import Customer, CustomerStatus, FollowUpStatus
-from mycustomers import services
 from mycustomers.services import set_follow_up, set_nickname
 from tests.factories import make_customer
 
