@@ -216,7 +216,16 @@ class ListEditView(OwnListMixin, TemplateView):
         members = in_list(Customer.objects.for_performer(performer), customer_list.pk).search(query)
         page = Paginator(
             members.order_by("member_name", "pk").only(
-                "pk", "member_name", "nickname", "list_names", "last_contact", "earnings"
+                "pk",
+                "member_name",
+                "nickname",
+                "list_names",
+                "affiliate_referral",
+                "status",  # and the two below: what Customer.list_label reads
+                "first_contact",
+                "new_cleared",
+                "last_contact",
+                "earnings",
             ),
             MEMBERS_PER_PAGE,
         ).get_page(page_number(self.request.GET.get("page")))

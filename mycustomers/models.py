@@ -562,12 +562,15 @@ class Customer(models.Model):
 
     @property
     def list_label(self) -> str:
-        """What the Customer lists column shows (M3, L2)."""
+        """What the Customer lists column shows (M3, L1, L2): the lists the customer is in,
+        default ones included, as the lists page counts them: their own lists (or New
+        Customers / Unassigned), then Affiliate Referral. Blocked excludes every other."""
         if self.is_blocked:
             return "Blocked"
-        if self.list_names:
-            return self.list_names
-        return "New Customers" if self.is_new else "Unassigned"
+        names = self.list_names or ("New Customers" if self.is_new else "Unassigned")
+        if self.affiliate_referral:
+            names += ", Affiliate Referral"
+        return names
 
 
 SHOWN_ACTIONS = 5

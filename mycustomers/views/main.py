@@ -365,6 +365,7 @@ EXPORT_FIELDS = (
     "last_contact",
     "last_contact_type",
     "list_names",
+    "affiliate_referral",
     "usual_gap",
     "last_paid_day",
     "due_date",
