@@ -54,11 +54,15 @@ class CustomerFormView(CustomerPageMixin, SingleObjectMixin, FormView):
             form.add_error(None, str(error))
             return self.form_invalid(form)
         except AlreadyDone:
-            messages.info(self.request, self.already_done)
+            messages.info(self.request, self.already_done, extra_tags=self.section())
             return redirect(self.get_success_url())
         if message:
-            messages.success(self.request, message)
+            messages.success(self.request, message, extra_tags=self.section())
         return redirect(self.get_success_url())
+
+    def section(self) -> str:
+        """The detail page's section the browser returns to: its message shows there."""
+        return self.get_success_url().partition("#")[2]
 
     def form_invalid(self, form):
         return self.render_to_response(self.get_context_data(form=form), status=400)
@@ -185,7 +189,7 @@ class DeleteNoteView(NoteMixin, CustomerPageMixin, SingleObjectMixin, View):
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
         delete_note(performer=request.user, note=self.get_note())
-        messages.success(request, "Note deleted.")
+        messages.success(request, "Note deleted.", extra_tags="notes")
         return redirect(self.object.get_absolute_url() + "#notes")
 
 
