@@ -161,10 +161,16 @@ _MAIL_SUBJECTS = [
     "Thinking of you",
     "New moon reading tonight",
     "Special this weekend",
-    "Happy holidays!",
     "I'm back from vacation",
     "Your card of the month",
 ]
+# Subjects that fit some months only: a mail goes out with one of them in season.
+SEASONAL_SUBJECTS = {
+    "Happy holidays!": {12},
+    "Happy New Year!": {1},
+    "A Valentine's reading for you": {2},
+    "Summer evenings, open lines": {6, 7, 8},
+}
 _MAIL_BODY = "Hi! I hope you're doing well. I'm online tonight if you'd like to talk. Warmly, me"
 
 # Contact types: (type, weight, amount range in cents or None for free, quantity range).
@@ -504,7 +510,7 @@ class _PerformerLoader:
         """A few mails to many recipients: (sent_at, subject, id), sorted by time."""
         rng = self.rng
         sent = sorted({self.anchor - rng.randint(DAY, HISTORY_DAYS * DAY) for _ in range(12)})
-        subjects = [f"{rng.choice(_MAIL_SUBJECTS)} ({_ts(at):%b %d})" for at in sent]
+        subjects = [f"{self._subject(_ts(at).month)} ({_ts(at):%b %d})" for at in sent]
         created = Mail.objects.bulk_create(
             [
                 Mail(performer=self.performer, subject=subject, body=_MAIL_BODY, sent_at=_ts(at))
@@ -512,6 +518,13 @@ class _PerformerLoader:
             ]
         )
         return [(at, subject, m.pk) for at, subject, m in zip(sent, subjects, created, strict=True)]
+
+    def _subject(self, month: int) -> str:
+        """A subject for a mail sent in ``month``: a seasonal one only in its season."""
+        in_season = [subject for subject, months in SEASONAL_SUBJECTS.items() if month in months]
+        if in_season and self.rng.random() < 0.5:
+            return self.rng.choice(in_season)
+        return self.rng.choice(_MAIL_SUBJECTS)
 
     # -- streaming --
 
@@ -619,6 +632,8 @@ class _PerformerLoader:
             write = copy.write_row
             for done, c in enumerate(customers, start=1):
                 last = c.events - 1
+                mailed = set()  # the mails this customer got already: one event per mail
+                mail_events = set()  # no two identical mail events (type, time, subject)
                 for n in range(c.events):
                     if n == 0:
                         at = c.first
@@ -639,12 +654,21 @@ class _PerformerLoader:
                     if kind == ContactType.MAIL_SENT and 0 < n < last and random_() < 0.6:
                         # Part of a mail to many customers, if it went out while in touch.
                         i = bisect.bisect_left(mail_times, c.first)
-                        if i < len(mail_times) and mail_times[i] < c.end:
-                            j = rng.randint(i, bisect.bisect_left(mail_times, c.end) - 1)
+                        k = bisect.bisect_left(mail_times, c.end)
+                        if unsent := [j for j in range(i, k) if j not in mailed]:
+                            j = rng.choice(unsent)
+                            mailed.add(j)
                             at, summary, mail_id = mails[j]
                             deliveries.append((c.id, mail_id))
                     elif kind in _CALL_TYPES:
                         summary = f"{rng.randint(3, 45)} min"
+                    if kind in _MAIL_TYPES:
+                        if (kind, at, summary) in mail_events:
+                            # A customer whose contacts all fall within seconds: a call
+                            # rather than the same mail twice in one second.
+                            kind, amounts, quantity = ContactType.CALL_RECEIVED, (500, 15000), 1
+                            summary = f"{rng.randint(3, 45)} min"
+                        mail_events.add((kind, at, summary))
                     if amounts:
                         cents = rng.randint(*amounts) * quantity
                         write(
@@ -744,6 +768,7 @@ class _PerformerLoader:
                 yield ActivityVerb.FOLLOW_UP_CHANGED, f"Follow-up: {label}", c, c.end
 
 
+_MAIL_TYPES = frozenset(t for t in ContactType if t.value.startswith("mail_"))
 _CALL_TYPES = frozenset(
     {
         ContactType.CALL_RECEIVED,

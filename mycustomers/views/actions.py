@@ -22,6 +22,7 @@ from django.views import View
 from django.views.generic import ListView
 
 from contacts.mail import create_mail, send_mail
+from contacts.models import Mail
 from lists.models import CustomerList
 from lists.services import add_to_list, create_list, remove_from_list, set_customer_lists
 from mycustomers import jobs
@@ -36,6 +37,7 @@ from mycustomers.services import (
     restore_customers,
     unblock_customers,
 )
+from mycustomers.views.mixins import DraftMixin
 
 UNDO_SESSION_KEY = "undo_deletion"
 NOBODY_TO_MAIL = "Nobody to send to: blocked customers cannot be mailed."
@@ -156,17 +158,21 @@ class SelectionActionView(LoginRequiredMixin, View):
         )
 
 
-class SendMailView(SelectionActionView):
+class SendMailView(DraftMixin, SelectionActionView):
     template_name = "customers/actions/compose.html"
     title = "Send Mail"
     verb = "Send Mail"
     form_class = ComposeForm
-    already_done = "This mail was sent already: the form was submitted twice."
+    sent_model = Mail
+    already_done = "This mail was sent already: it is not sent twice."
 
     kind = MassAction.Kind.SEND_MAIL
 
+    def make_form(self, data):
+        return ComposeForm(data, initial=self.draft_initial())
+
     def extra_context(self) -> dict:
-        return {"blocked": self.selection.customers.blocked().count()}
+        return {"blocked": self.selection.customers.blocked().count(), **self.draft_context()}
 
     def background_params(self, form) -> dict:
         if not self.selection.customers.visible().exists():

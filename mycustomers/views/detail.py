@@ -9,6 +9,7 @@ import zlib
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -114,6 +115,25 @@ def feedback_table(request, customer: Customer, count: int | None = None) -> Fee
     return configure(request, FeedbackTable(rows, caption="Feedback"), count=count)
 
 
+# The detail page's sections an edit returns to (its anchor): their confirmations show there.
+MESSAGE_SECTIONS = frozenset({"notes", "activity", "follow-up", "lists"})
+
+
+def messages_in_place(request) -> dict:
+    """The request's messages for the page top (``messages``, in place of the context
+    processor's) and by section (``section_messages``): after an edit the browser scrolls to
+    its section, so its confirmation is shown there, where the eye is. Reading them marks
+    them shown."""
+    top, by_section = [], {}
+    for message in get_messages(request):
+        if message.extra_tags in MESSAGE_SECTIONS:
+            # Keyed as templates can read it: "follow-up" → section_messages.follow_up.
+            by_section.setdefault(message.extra_tags.replace("-", "_"), []).append(message)
+        else:
+            top.append(message)
+    return {"messages": top, "section_messages": by_section}
+
+
 def detail_context(request, customer: Customer, **forms) -> dict:
     """Everything the detail page shows; ``forms`` replaces a blank form with a bound one
     whose errors the page must show (the edit views re-render it with status 400)."""
@@ -147,6 +167,7 @@ def detail_context(request, customer: Customer, **forms) -> dict:
         "lists_form": lists_form,
         "list_choices": lists_form.list_choices(),
         "note_form": forms.get("note_form") or NoteForm(),
+        **messages_in_place(request),
     }
 
 

@@ -14,7 +14,7 @@ from django.views.generic import FormView, View
 from django.views.generic.detail import SingleObjectMixin
 
 from contacts.forms import NoteForm, OfferForm
-from contacts.models import Note
+from contacts.models import Note, Offer
 from contacts.notes import add_note, delete_note, edit_note, with_edited
 from contacts.offers import send_offer
 from mycustomers.errors import ActionError
@@ -29,6 +29,7 @@ from mycustomers.services import (
     set_nickname,
 )
 from mycustomers.views.detail import CustomerPageMixin, detail_context, identity_context
+from mycustomers.views.mixins import DraftMixin
 
 
 class CustomerFormView(CustomerPageMixin, SingleObjectMixin, FormView):
@@ -37,6 +38,7 @@ class CustomerFormView(CustomerPageMixin, SingleObjectMixin, FormView):
 
     context_object_name = "customer"
     anchor = ""
+    already_done = "This was done already: the form was submitted twice."
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:  # else LoginRequiredMixin redirects
@@ -53,11 +55,15 @@ class CustomerFormView(CustomerPageMixin, SingleObjectMixin, FormView):
             form.add_error(None, str(error))
             return self.form_invalid(form)
         except AlreadyDone:
-            messages.info(self.request, "This was done already: the form was submitted twice.")
+            messages.info(self.request, self.already_done, extra_tags=self.section())
             return redirect(self.get_success_url())
         if message:
-            messages.success(self.request, message)
+            messages.success(self.request, message, extra_tags=self.section())
         return redirect(self.get_success_url())
+
+    def section(self) -> str:
+        """The detail page's section the browser returns to: its message shows there."""
+        return self.get_success_url().partition("#")[2]
 
     def form_invalid(self, form):
         return self.render_to_response(self.get_context_data(form=form), status=400)
@@ -187,13 +193,18 @@ class DeleteNoteView(NoteMixin, CustomerPageMixin, SingleObjectMixin, View):
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
         delete_note(performer=request.user, note=self.get_note())
-        messages.success(request, "Note deleted.")
+        messages.success(request, "Note deleted.", extra_tags="notes")
         return redirect(self.object.get_absolute_url() + "#notes")
 
 
-class SendOfferView(CustomerFormView):
+class SendOfferView(DraftMixin, CustomerFormView):
     form_class = OfferForm
     template_name = "customers/detail_offer.html"
+    sent_model = Offer
+    already_done = "This offer was sent already: it is not sent twice."
+
+    def get_initial(self):
+        return self.draft_initial()
 
     def get_context_data(self, **kwargs):
         customer = self.object
@@ -203,7 +214,12 @@ class SendOfferView(CustomerFormView):
         elif customer.status == CustomerStatus.DELETED:
             refused = "You can't send offers to a deleted customer. Restore them first."
         context = super().get_context_data(**kwargs)
-        return {**context, **identity_context(customer), "refused": refused}
+        return {
+            **context,
+            **identity_context(customer),
+            **self.draft_context(),
+            "refused": refused,
+        }
 
     def apply(self, form) -> str:
         offer = send_offer(

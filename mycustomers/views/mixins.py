@@ -7,6 +7,7 @@ from django.db import models
 from django.shortcuts import get_object_or_404
 
 from mycustomers.models import Customer
+from mycustomers.once import DRAFT, draft_token, redirect_to_new_draft
 
 
 class PerformerCustomersMixin(LoginRequiredMixin):
@@ -35,3 +36,31 @@ class OwnObjectMixin(LoginRequiredMixin):
         if request.user.is_authenticated:
             _ = self.owned
         return super().dispatch(request, *args, **kwargs)
+
+
+class DraftMixin:
+    """A compose page whose one-time token lives in its address (``mycustomers.once``): the
+    first GET redirects to the address with a new token, which every later load of that
+    history entry keeps. ``sent_model`` holds the rows the page creates."""
+
+    sent_model: type[models.Model]
+
+    def get(self, request, *args, **kwargs):
+        if draft_token(request) is None:
+            return redirect_to_new_draft(request)
+        return super().get(request, *args, **kwargs)
+
+    def draft_initial(self) -> dict:
+        return {"token": draft_token(self.request)}
+
+    def draft_context(self) -> dict:
+        """``sent_already``: this page's token was used, so Send would be refused (the page
+        says so before it is tried); ``new_draft_url``: the same page with a new token."""
+        token = draft_token(self.request)
+        rows = self.sent_model.objects.for_performer(self.request.user)
+        fresh = self.request.GET.copy()
+        fresh.pop(DRAFT, None)
+        return {
+            "sent_already": token is not None and rows.filter(token=token).exists(),
+            "new_draft_url": f"{self.request.path}?{fresh.urlencode()}",
+        }

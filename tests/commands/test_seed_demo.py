@@ -7,11 +7,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
-from contacts.models import Activity, ContactEvent, Feedback, MailDelivery, Note, Offer
+from contacts.models import Activity, ContactEvent, Feedback, Mail, MailDelivery, Note, Offer
 from contacts.reconcile import find_drift
 from contacts.types import ContactType
 from lists.models import CustomerList, Membership
-from mycustomers.devtools.demo_data import DEFAULT_PASSWORD, demo_login_line
+from mycustomers.devtools.demo_data import DEFAULT_PASSWORD, SEASONAL_SUBJECTS, demo_login_line
 from mycustomers.models import COUNTER_FIELDS, Customer, CustomerStatus, Member, Performer
 from tests.factories import make_customer
 
@@ -240,3 +240,26 @@ def test_other_settings_make_no_admin_account():
 
     assert "Demo admin" not in output
     assert not Performer.objects.filter(is_staff=True).exists()
+
+
+def test_each_mail_is_one_event_per_recipient_and_seasonal_subjects_are_in_season():
+    # A larger seed, so that customers get several mail events each (issue 19, defect 6).
+    seed("--seed", "3", "--customers", "300", "--events", "12000", "--performers", "1")
+    mails = ContactEvent.objects.filter(type=ContactType.MAIL_SENT)
+    repeats = (
+        mails.values("customer", "occurred_at", "summary").annotate(n=Count("pk")).filter(n__gt=1)
+    )
+    assert not repeats.exists()
+    mailed = mails.exclude(summary="")
+    assert mailed.count() == MailDelivery.objects.count() > 100
+    assert set(MailDelivery.objects.values_list("event__summary", flat=True)) <= set(
+        Mail.objects.values_list("subject", flat=True)
+    )
+    assert SEASONAL_SUBJECTS["Happy holidays!"] == {12}
+    in_season = []
+    for subject, sent_at in Mail.objects.values_list("subject", "sent_at"):
+        for start, months in SEASONAL_SUBJECTS.items():
+            if subject.startswith(start):
+                assert sent_at.month in months, (subject, sent_at)
+                in_season.append(subject)
+    assert in_season  # this seed has some: the loop above checked them

@@ -116,7 +116,7 @@ def test_it_shows_who_the_customer_is_with_an_initials_avatar(owner_client, alic
     assert "“Ally”" in body
     assert "Lists: VIP" in text(page)
     assert send_mail_link(alice) in body
-    compose = owner_client.get(send_mail_link(alice).replace("&amp;", "&"))
+    compose = owner_client.get(send_mail_link(alice).replace("&amp;", "&"), follow=True)
     assert compose.status_code == 200 and "alice" in compose.content.decode()
     assert reverse("customers:send_offer", args=[alice.pk]) in body
     assert reverse("customers:history", args=[alice.pk]) in body

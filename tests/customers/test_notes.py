@@ -59,6 +59,26 @@ def test_adding_a_note_saves_it_logs_it_and_goes_back_to_the_notes(owner_client,
     assert "Note added." in page
 
 
+def section(page: str, anchor: str) -> str:
+    """The HTML of the detail page's section with that id."""
+    return re.search(rf'<section class="card" id="{anchor}".*?</section>', page, re.S)[0]
+
+
+def test_the_confirmation_shows_in_the_section_the_browser_returns_to(owner_client, alice):
+    # The redirect scrolls to #notes: the message is there, not at the page top (out of view).
+    page = owner_client.post(add_url(alice), {"body": "Calls on Sundays"}, follow=True)
+    page = page.content.decode()
+    assert page.count("Note added.") == 1
+    assert '<div role="status"><ul class="messages section-messages">' in section(page, "notes")
+    assert "Note added." in section(page, "notes")
+    # A message of no section stays at the top; each is shown once.
+    owner_client.post(reverse("customers:nickname", args=[alice.pk]), {"nickname": "Al"})
+    page = owner_client.get(alice.get_absolute_url()).content.decode()
+    assert page.count("Nickname set to") == 1
+    assert page.index("Nickname set to") < page.index('class="breadcrumbs"')
+    assert "Nickname set to" not in owner_client.get(alice.get_absolute_url()).content.decode()
+
+
 def test_the_add_form_submitted_twice_adds_one_note(owner_client, alice):
     page = owner_client.get(alice.get_absolute_url()).content.decode()
     token = re.search(r'name="token" value="([0-9a-f-]{36})"', page)[1]

@@ -37,7 +37,7 @@ def in_days(days: int) -> str:
 
 
 def test_the_offer_page_shows_the_form(owner_client, alice):
-    response = owner_client.get(offer_url(alice))
+    response = owner_client.get(offer_url(alice), follow=True)
     assert response.status_code == 200
     body = response.content.decode()
     assert "Send an offer to alice" in body
@@ -118,7 +118,7 @@ def test_today_is_not_a_future_expiry(owner_client, alice):
 )
 def test_blocked_and_deleted_customers_cannot_be_sent_offers(owner_client, alice, status, error):
     Customer.objects.filter(pk=alice.pk).update(status=status)
-    page = owner_client.get(offer_url(alice))
+    page = owner_client.get(offer_url(alice), follow=True)
     assert page.status_code == 200
     assert error in page.content.decode()
     assert 'name="value"' not in page.content.decode()
@@ -171,17 +171,31 @@ def test_the_service_refuses_another_performers_customer(owner, colleague):
 
 
 def test_the_offer_form_submitted_twice_sends_once(owner_client, alice):
-    page = owner_client.get(offer_url(alice)).content.decode()
+    page = owner_client.get(offer_url(alice), follow=True).content.decode()
     token = re.search(r'name="token" value="([0-9a-f-]{36})"', page)[1]
     form = {"value": "7.50", "message": "Thanks", "token": token}
     owner_client.post(offer_url(alice), form)
     again = owner_client.post(offer_url(alice), form, follow=True)
-    assert "This was done already: the form was submitted twice." in again.content.decode()
+    assert "This offer was sent already: it is not sent twice." in again.content.decode()
     assert Offer.objects.count() == 1
     assert Activity.objects.filter(verb=ActivityVerb.OFFER_SENT).count() == 1
     # A new form (a new token) sends another offer.
-    fresh = owner_client.get(offer_url(alice)).content.decode()
+    fresh = owner_client.get(offer_url(alice), follow=True).content.decode()
     assert token not in fresh
+
+
+def test_the_offer_page_keeps_its_token_in_its_address(owner_client, alice):
+    # Back or a reload fetch the page anew: the address, not the HTML, keeps its token.
+    first = owner_client.get(offer_url(alice))
+    assert first.status_code == 302
+    token = re.fullmatch(rf"{offer_url(alice)}\?draft=([0-9a-f-]{{36}})", first.url)[1]
+    again = owner_client.get(first.url).content.decode()
+    assert f'name="token" value="{token}"' in again
+    assert "sent already" not in again
+    owner_client.post(first.url, {"value": "7.50", "token": token})
+    back = owner_client.get(first.url).content.decode()
+    assert "This offer was sent already" in back
+    assert f'href="{offer_url(alice)}?"' in back  # a new offer: a new token
 
 
 def test_only_a_used_token_counts_as_done_already(owner, alice):
