@@ -26,7 +26,7 @@ class Command(BaseCommand):
         # Written beside, then renamed: a stopped export never leaves a half file under FILE.
         partial = f"{file}.partial"
         try:
-            with cancelling_on_interrupt(), open_file(partial, "wb") as out:
+            with cancelling_on_interrupt(), open_file(partial, "wb", name=file) as out:
                 result = export_performer(name, out)
             os.replace(partial, file)
         except ExportError as error:
