@@ -22,15 +22,22 @@ CACHE = "counts"
 T = TypeVar("T")
 
 
-def cached(performer: AbstractUser, key: tuple, compute: Callable[[], T]) -> T:
+def cached(
+    performer: AbstractUser,
+    key: tuple,
+    compute: Callable[[], T],
+    *,
+    fresh: Callable[[T], bool] | None = None,
+) -> T:
     """``compute()``, or what it returned before for the same ``key`` (what is counted, e.g. the
     filter values) and the same version of ``performer``'s data. Counts that change with time
-    alone (a customer stops being new after 30 days) must not come through here."""
+    alone (a customer stops being new after 30 days) must not come through here, unless
+    ``fresh(value)`` tells when a cached value has been overtaken by the clock."""
     digest = hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
     cache_key = f"{performer.pk}:{performer.data_version}:{digest}"
     cache = caches[CACHE]
     value = cache.get(cache_key)
-    if value is None:
+    if value is None or (fresh is not None and not fresh(value)):
         value = compute()
         cache.set(cache_key, value)
     return value

@@ -25,6 +25,7 @@ from mycustomers.models import COUNTER_FIELDS, Customer, SavedView
 from mycustomers.money import money
 from mycustomers.numbers import ascii_int, page_number
 from mycustomers.services import dismiss_missed_call
+from mycustomers.summary import summary_items
 from mycustomers.tables import (
     CONTACT_TYPE_LABELS,
     DEFAULT_SORT,
@@ -273,6 +274,7 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
             filter_errors=self.filterset.error_labels(),
             filters_open=bool(state.filters) or bool(self.filterset.errors),
             filters_count=len(state.filters),
+            summary=summary_items(self.request.user),
             **background_context(self.request),
         )
         return context

@@ -432,7 +432,7 @@ def test_a_page_runs_the_same_few_queries_whatever_its_size(
     )
 
     # session, user, the Display list choices, the saved views (tabs), the count with the
-    # totals, the page, background actions
-    with django_assert_max_num_queries(7):
+    # totals, the page, background actions, the summary strip
+    with django_assert_max_num_queries(8):
         response = get(owner_client, per_page=per_page, list=vip.pk, sort="-earnings")
     assert len(names(response)) == min(per_page, 30)

@@ -267,6 +267,7 @@ def test_no_total_row_without_rows(owner_client):
 def test_a_filtered_page_runs_a_constant_number_of_queries(
     owner, owner_client, quiet, django_assert_max_num_queries
 ):
-    # session, user, list choices, saved views, totals (with the count), the page, background
-    with django_assert_max_num_queries(7):
+    # session, user, list choices, saved views, totals (with the count), the page, background,
+    # the summary strip
+    with django_assert_max_num_queries(8):
         get(owner_client, quiet_min=1, earnings_min=0, type="call_received", not_list=[])

@@ -170,6 +170,7 @@ def test_opening_a_smart_list_runs_a_constant_number_of_queries(
     owner, owner_client, spenders, django_assert_max_num_queries
 ):
     smart = create_smart_list(performer=owner, name="Big", rules="earnings_min=100")
-    # session, user, list choices, saved views, the rules, totals, the page, background
-    with django_assert_max_num_queries(8):
+    # session, user, list choices, saved views, the rules, totals, the page, background, the
+    # summary strip
+    with django_assert_max_num_queries(9):
         owner_client.get(LIST_URL, {"list": smart.key})
