@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export MYCUSTOMERS_URL := http://$(HOST):$(PORT)/
 
-.PHONY: run test install lock db db-stop lint format migrations-check check-deploy backup restore bench load clean
+.PHONY: run test install lock db db-stop lint format migrations-check check-deploy backup restore bench cpu load clean
 
 LOCK := requirements.lock
 
@@ -75,6 +75,11 @@ bench: db
 	@$(PY) -m mycustomers.devtools.pgcluster createdb mycustomers_bench >/dev/null
 	DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) manage.py migrate --noinput
 	DATABASE_URL='$(BENCH_DATABASE_URL)' $(PY) manage.py bench $(BENCH_ARGS)
+
+# The web worker's CPU per request, in-process with production settings (DEBUG off).
+cpu: db
+	$(PRODUCTION_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	DATABASE_URL='$(BENCH_DATABASE_URL)' $(PRODUCTION_ENV) $(PY) manage.py bench --only cpu $(CPU_ARGS)
 
 # Load test of the read path: gunicorn (production settings) + wrk on the bench data set.
 # Not part of `make test`; needs wrk (apt-get install -y wrk) and `make bench` run once.

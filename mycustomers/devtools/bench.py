@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from unittest import mock
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -41,6 +42,7 @@ from contacts.types import EFFECTS, ContactType
 from lists.models import CustomerList
 from lists.services import set_customer_lists
 from mycustomers import counts
+from mycustomers.devtools import cpu
 from mycustomers.jobs import apply_next_chunk
 from mycustomers.models import Customer, MassAction, Performer
 from mycustomers.services import block_customers, delete_customers
@@ -177,33 +179,30 @@ class Bench:
         samples, queries = timed(get, self.repeat)
         self.record(group, name, samples, queries, url=url)
 
-    def main_view(self) -> None:
-        client = Client(HTTP_HOST="localhost")
-        client.force_login(self.performer)
+    def main_pages(self) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+        """The main view's pages as (group, name, URL): every sort both ways and the last
+        pages at 20 and 50 rows, then the filters; and the filters' query strings by name."""
         base = reverse("customers:list")
         total = Customer.objects.for_performer(self.performer).visible().count()
         sorts = SORT_KEYS if not self.quick else ["last_contact", "earnings"]
+        pages = []
         for per_page in (20, 50):
+            group = f"main/{per_page}"
             last = max(1, -(-total // per_page))
             for key in sorts:
                 for sort in (key, f"-{key}"):
-                    self.page(
-                        client,
-                        f"main/{per_page}",
-                        f"sort={sort} page=1",
-                        f"{base}?sort={sort}&per_page={per_page}",
+                    pages.append(
+                        (group, f"sort={sort} page=1", f"{base}?sort={sort}&per_page={per_page}")
                     )
-            self.page(
-                client,
-                f"main/{per_page}",
-                f"last page ({last:,})",
-                f"{base}?per_page={per_page}&page={last}",
+            pages.append(
+                (group, f"last page ({last:,})", f"{base}?per_page={per_page}&page={last}")
             )
-            self.page(
-                client,
-                f"main/{per_page}",
-                "last page, sort=-earnings",
-                f"{base}?per_page={per_page}&page={last}&sort=-earnings",
+            pages.append(
+                (
+                    group,
+                    "last page, sort=-earnings",
+                    f"{base}?per_page={per_page}&page={last}&sort=-earnings",
+                )
             )
         lists = CustomerList.objects.for_performer(self.performer)
         biggest = lists.annotate(n=Count("memberships")).order_by("-n").first()
@@ -223,9 +222,18 @@ class Bench:
         if biggest:
             filters[f"list '{biggest.name}'"] = f"list={biggest.pk}"
             filters[f"letter M in '{biggest.name}'"] = f"list={biggest.pk}&letter=M"
-        for name, params in filters.items():
-            self.page(client, "filter", name, f"{base}?{params}")
+        pages.extend(("filter", name, f"{base}?{params}") for name, params in filters.items())
+        return pages, filters
+
+    def main_view(self) -> None:
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(self.performer)
+        base = reverse("customers:list")
+        pages, filters = self.main_pages()
+        for group, name, url in pages:
+            self.page(client, group, name, url)
         # The same pages as the first request after a write sees them: nothing cached.
+        total = Customer.objects.for_performer(self.performer).visible().count()
         last_page = max(1, -(-total // 20))
         cold = {
             "sort=customer page=1": "",
@@ -248,9 +256,8 @@ class Bench:
             "insights", "refresh_insights (one performer)", samples, queries, plan=execution
         )
 
-    def detail_pages(self) -> None:
-        client = Client(HTTP_HOST="localhost")
-        client.force_login(self.performer)
+    def customer_pages(self) -> list[tuple[str, str, str]]:
+        """The detail and history pages of the customer with the most events."""
         top = (
             ContactEvent.objects.filter(performer=self.performer)
             .values("customer_id")
@@ -259,15 +266,44 @@ class Bench:
             .first()
         )
         if not top:
-            return
+            return []
         pk, events = top["customer_id"], top["n"]
-        for name in ("detail", "history"):
-            self.page(
-                client,
-                "customer",
-                f"{name} ({events:,} events)",
-                reverse(f"customers:{name}", args=[pk]),
+        return [
+            ("customer", f"{name} ({events:,} events)", reverse(f"customers:{name}", args=[pk]))
+            for name in ("detail", "history")
+        ]
+
+    def detail_pages(self) -> None:
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(self.performer)
+        for group, name, url in self.customer_pages():
+            self.page(client, group, name, url)
+
+    def cpu(self, profile_to: Path | None = None) -> None:
+        """The web worker's CPU per request (``mycustomers.devtools.cpu``): every main-view
+        sort and filter, the customer pages and the lists page, all cached as after the
+        first request. Run with production settings (``make cpu``): DEBUG off."""
+        self.out.write(
+            f"  settings {settings.SETTINGS_MODULE}, DEBUG {'on' if settings.DEBUG else 'off'}"
+            f"; load average {os.getloadavg()[0]:.2f}; figures are CPU ms of this process"
+        )
+        client = cpu.WsgiClient(self.performer)
+        pages = [
+            *self.main_pages()[0],
+            *self.customer_pages(),
+            ("lists", "lists page", reverse("lists:index")),
+        ]
+        for group, name, url in pages:
+            samples, wall = cpu.cpu_samples(cpu.checked(client, url), self.repeat)
+            self.record(
+                f"cpu/{group}", name, samples, None, url=url, wall_median_ms=statistics.median(wall)
             )
+        if profile_to is not None:
+            for group in ("main/20", "main/50", "filter", "customer"):
+                gets = [cpu.checked(client, url) for g, _, url in pages if g == group]
+                path = profile_to.with_name(f"{profile_to.name}-{group.replace('/', '')}.pstats")
+                self.out.write(f"Profile of {group} ({path}):")
+                self.out.write(cpu.profile(gets, max(1, self.repeat // 4), path))
 
     def baselines(self) -> None:
         """Our page against (a) a naive per-request aggregate and (b) the admin changelist."""

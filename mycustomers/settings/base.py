@@ -164,6 +164,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Django's form renderer, remembering each widget's HTML (the Filters panel's 26 widgets).
+FORM_RENDERER = "mycustomers.renderers.CachedWidgetRenderer"
+
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 
 # Per process: an entry is keyed by the performer's data version, so it never needs deleting.

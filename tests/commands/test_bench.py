@@ -5,6 +5,8 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from mycustomers.devtools.bench import SORT_KEYS, percentile
 
@@ -61,3 +63,34 @@ def test_bench_measures_every_part_on_a_tiny_data_set_and_writes_json(tmp_path, 
 )
 def test_percentile_is_the_nearest_rank(values, pct, expected):
     assert percentile(values, pct) == expected
+
+
+@pytest.fixture
+def connection_kept():
+    """The WSGI handler closes the database connection after each request (CONN_MAX_AGE is
+    0 in tests): keep the test's transaction open, as the test client does."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+def test_bench_cpu_measures_every_page_through_the_wsgi_handler_and_profiles(
+    tmp_path, connection_kept
+):
+    out = tmp_path / "bench.json"
+    text = io.StringIO()
+    call_command(
+        "bench", only=["cpu"], customers=60, events=300, performers=1, repeat=2, quick=True,
+        profile=str(tmp_path / "prof"), json=str(out), stdout=text,
+    )  # fmt: skip
+
+    results = json.loads(out.read_text())["results"]
+    groups = {r["group"] for r in results}
+    assert {"cpu/main/20", "cpu/main/50", "cpu/filter", "cpu/customer", "cpu/lists"} == groups
+    assert all(r["median_ms"] > 0 for r in results)
+    assert {p.name for p in tmp_path.glob("prof-*.pstats")} == {
+        "prof-main20.pstats", "prof-main50.pstats", "prof-filter.pstats", "prof-customer.pstats"
+    }  # fmt: skip
+    assert "own time per request by area" in text.getvalue()

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from mycustomers.devtools.bench import Bench
 
-PARTS = ("main", "insights", "customer", "baseline", "actions", "record", "import")
+PARTS = ("main", "cpu", "insights", "customer", "baseline", "actions", "record", "import")
 
 
 class Command(BaseCommand):
@@ -25,8 +25,16 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--repeat", type=int, default=20, help="timed requests per page")
         parser.add_argument("--import-rows", type=int, default=1_000_000)
-        parser.add_argument("--only", nargs="*", choices=PARTS, default=list(PARTS))
+        # cpu wants production settings (DEBUG off): `make cpu` runs it alone.
+        parser.add_argument(
+            "--only", nargs="*", choices=PARTS, default=[p for p in PARTS if p != "cpu"]
+        )
         parser.add_argument("--quick", action="store_true", help="two sort columns only")
+        parser.add_argument(
+            "--profile",
+            metavar="PREFIX",
+            help="with cpu: also profile each page group, to PREFIX-<group>.pstats",
+        )
         parser.add_argument("--json", default="bench-results.json", help="where to write results")
 
     def handle(self, *args, **options) -> None:
@@ -46,6 +54,9 @@ class Command(BaseCommand):
         if "main" in parts:
             self.stdout.write("Main view (per_page 20 and 50):")
             bench.main_view()
+        if "cpu" in parts:
+            self.stdout.write("Web-worker CPU per request (cached pages):")
+            bench.cpu(Path(options["profile"]) if options["profile"] else None)
         if "insights" in parts:
             self.stdout.write("Insights (refresh_insights, EXPLAIN ANALYZE then timed):")
             bench.insights()

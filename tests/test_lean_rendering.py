@@ -1,0 +1,109 @@
+"""The lean request path (issue 21) renders byte for byte what Django's stock path renders:
+the remembered widgets (mycustomers.renderers) against Django's own form renderer."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.forms.renderers import get_default_renderer
+from django.utils.safestring import mark_safe
+
+from contacts.types import ContactType
+from lists.models import CustomerList, SmartList
+from lists.services import set_customer_lists
+from mycustomers.models import Customer
+from mycustomers.renderers import CachedWidgetRenderer, frozen
+from tests.factories import add_event, make_customer
+
+pytestmark = pytest.mark.django_db
+
+STOCK_RENDERER = "django.forms.renderers.DjangoTemplates"
+# Each request masks the CSRF token anew, and a form sent once carries a new token.
+_TOKEN = re.compile(
+    r"\b[A-Za-z0-9]{64}\b|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+)
+
+MAIN_VIEWS = [
+    "/customers/",
+    "/customers/?sort=-earnings&per_page=50",
+    # Every kind of filter panel widget with a value.
+    "/customers/?quiet_min=3&contact_after=2020-01-01&earnings_min=1.50&live_calls_max=9"
+    "&type=chat&type=call_received&follow_up=none&missed=1&segment=Champions",
+    # Values in error: the widgets say so (aria-invalid, aria-describedby).
+    "/customers/?quiet_min=x&contact_before=2024-02-30&earnings_min=-1&type=nope&segment=zz",
+]
+
+
+@pytest.fixture
+def book(owner):
+    """Customers with flags, lists (the Not in list choices) and a smart list."""
+    alice = make_customer(owner, "alice", amount=Decimal("12.50"))
+    add_event(owner, "bob", ContactType.CHAT)
+    make_customer(owner, "carol")
+    Customer.objects.filter(pk=alice.pk).update(has_missed_call=True, nickname="Al <b>")
+    vip = CustomerList.objects.create(performer=owner, name="VIP & friends")
+    set_customer_lists(performer=owner, customers=Customer.objects.filter(pk=alice.pk), lists=[vip])
+    SmartList.objects.create(performer=owner, name="Big", rules="earnings_min=10")
+    return alice
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code in (200, 400), url
+    return _TOKEN.sub("TOKEN", response.content.decode())
+
+
+@pytest.mark.parametrize("url", MAIN_VIEWS)
+def test_a_main_view_page_is_the_html_django_renders(owner_client, book, settings, url):
+    lean = [page(owner_client, url) for _ in range(2)]  # the widgets' HTML remembered
+    assert get_default_renderer().widgets
+    settings.FORM_RENDERER = STOCK_RENDERER
+    stock = page(owner_client, url)
+
+    assert lean[0] == stock
+    assert lean[1] == stock
+    assert 'name="earnings_min"' in stock
+
+
+@pytest.mark.parametrize("path", ["", "history/"])
+def test_the_customer_pages_are_the_html_django_renders(owner_client, book, settings, path):
+    url = f"/customers/{book.pk}/{path}"
+    lean = [page(owner_client, url) for _ in range(2)]
+    settings.FORM_RENDERER = STOCK_RENDERER
+    assert lean == [page(owner_client, url)] * 2
+
+
+def test_keys_tell_apart_what_renders_differently():
+    assert frozen({"checked": True}) != frozen({"checked": 1})
+    assert frozen("<b>") != frozen(mark_safe("<b>"))
+    assert frozen({"a": "1", "b": "2"}) != frozen({"b": "2", "a": "1"})  # attribute order
+    assert frozen(["a", "b"]) != frozen({"a": "b"})
+    with pytest.raises(TypeError):
+        frozen({"value": object()})
+
+
+def test_a_widget_with_a_context_it_cannot_key_is_rendered_every_time(monkeypatch):
+    renderer = CachedWidgetRenderer()
+    context = {"widget": {"name": "x", "value": object(), "attrs": {}, "type": "text"}}
+    html = renderer.render("django/forms/widgets/input.html", context)
+    assert html.startswith('<input type="text" name="x"')
+    assert renderer.widgets == {}
+
+
+def test_hidden_inputs_are_not_remembered():
+    """They carry one-off values (a form's send-once token): each would be a new entry."""
+    renderer = CachedWidgetRenderer()
+    context = {"widget": {"name": "token", "value": "f0c6", "attrs": {}, "type": "hidden"}}
+    assert 'value="f0c6"' in renderer.render("django/forms/widgets/hidden.html", context)
+    assert renderer.widgets == {}
+
+
+def test_the_remembered_widgets_are_bounded(monkeypatch):
+    renderer = CachedWidgetRenderer()
+    monkeypatch.setattr(renderer, "max_entries", 3)
+    for value in range(5):
+        context = {"widget": {"name": "n", "value": str(value), "attrs": {}, "type": "text"}}
+        assert f'value="{value}"' in renderer.render("django/forms/widgets/input.html", context)
+    assert len(renderer.widgets) <= 3
