@@ -57,7 +57,7 @@ def test_the_affiliate_referral_list_names_itself_in_every_row(
 ):
     for n in range(5):
         customer(owner, f"ref{n}", affiliate_referral=True)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         response = get(owner_client, list="affiliate")
     assert response.context["list_label"] == "Affiliate Referral"
     body = response.content.decode().split("<tbody>")[1].split("</tbody>")[0]
