@@ -56,3 +56,18 @@ def test_the_deleted_customers_table_looks_like_the_main_one(
     assert header.evaluate(style, "backgroundColor") != "rgba(0, 0, 0, 0)"
     assert earnings.evaluate(style, "textAlign") == "right"
     assert_accessible(page)
+
+
+def test_an_unknown_list_says_which_filter_is_wrong_and_how_out(
+    logged_in_page: Page, live_server, owner
+):
+    make_customer(owner, "bob")
+    page = logged_in_page
+    page.goto(f"{live_server.url}/customers/?q=bob&list=abc")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Check Display list")
+    expect(page.get_by_role("searchbox", name="Search")).to_have_value("bob")
+    assert_accessible(page)
+    alert.get_by_role("link", name="Show this view without Display list").click()
+    expect(page.get_by_role("link", name="bob", exact=True)).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
