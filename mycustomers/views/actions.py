@@ -25,7 +25,13 @@ from contacts.mail import create_mail, send_mail
 from lists.models import CustomerList
 from lists.services import add_to_list, create_list, remove_from_list, set_customer_lists
 from mycustomers import jobs
-from mycustomers.action_forms import AssignForm, ComposeForm, OneListForm, SelectionForm
+from mycustomers.action_forms import (
+    NOTHING_SELECTED,
+    AssignForm,
+    ComposeForm,
+    OneListForm,
+    SelectionForm,
+)
 from mycustomers.errors import ActionError
 from mycustomers.models import Customer, MassAction
 from mycustomers.numbers import page_number
@@ -73,12 +79,12 @@ class SelectionActionView(LoginRequiredMixin, View):
 
     def get(self, request, *args, **kwargs):
         if not self.selection.is_valid():
-            return self.render_selection_error()
+            return self.refuse_selection()
         return self.render(self.make_form(None))
 
     def post(self, request, *args, **kwargs):
         if not self.selection.is_valid():
-            return self.render_selection_error()
+            return self.refuse_selection()
         form = self.make_form(request.POST)
         if form is not None and not form.is_valid():
             return self.render(form, status=400)
@@ -145,6 +151,14 @@ class SelectionActionView(LoginRequiredMixin, View):
 
     def extra_context(self) -> dict:
         return {}
+
+    def refuse_selection(self):
+        """Nothing ticked (a button pressed without JavaScript, which would have said so):
+        back to the same view, which shows why. Any other bad selection: an error page."""
+        if self.selection.is_empty:
+            messages.warning(self.request, NOTHING_SELECTED)
+            return HttpResponseRedirect(self.selection.cleaned_data["next"])
+        return self.render_selection_error()
 
     def render_selection_error(self):
         errors = [e for field_errors in self.selection.errors.values() for e in field_errors]

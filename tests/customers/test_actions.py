@@ -82,7 +82,6 @@ class TestSelectionValidation:
     @pytest.mark.parametrize(
         "bad",
         [
-            {},
             {"ids": "abc"},
             {"ids": "-1"},
             {"ids": "9" * 30},
