@@ -237,15 +237,35 @@ class DeleteView(SelectionActionView):
     message_tags = "undo"  # base.html shows an Undo button beside the message
     kind = MassAction.Kind.DELETE
 
+    def extra_context(self) -> dict:
+        # Deleting unblocks (A5, seed 002): the page says so before it is done.
+        blocked = self.selection.customers.blocked().count()
+        return {"blocked": blocked, "blocked_text": customers(blocked)}
+
     def apply(self, form) -> str:
         deletion = delete_customers(performer=self.request.user, customers=self.selection.customers)
         if deletion.deleted_at:
             self.remember_for_undo(deletion.deleted_at)
+        if deletion.unblocked == deletion.count:
+            verb = "Deleted and unblocked" if deletion.count else "Deleted"
+            return f"{verb} {customers(deletion.count)}."
+        if deletion.unblocked:
+            who = "was" if deletion.unblocked == 1 else "were"
+            return (
+                f"Deleted {customers(deletion.count)}, and unblocked the "
+                f"{deletion.unblocked:,} who {who} blocked."
+            )
         return f"Deleted {customers(deletion.count)}."
+
+    def background_params(self, form) -> dict:
+        # Noted before the task may start (an immediate backend runs it at commit).
+        self.unblocks = self.selection.customers.blocked().exists()
+        return {}
 
     def started(self, action: MassAction) -> str:
         self.remember_for_undo(action.deleted_at, action=action)
-        return super().started(action)
+        message = super().started(action)
+        return message + " Those who are blocked are unblocked." if self.unblocks else message
 
     def remember_for_undo(self, deleted_at: datetime, action: MassAction | None = None) -> None:
         self.request.session[UNDO_SESSION_KEY] = {

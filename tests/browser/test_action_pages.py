@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from lists.services import create_list
 from mycustomers.models import Customer
-from mycustomers.services import delete_customers
+from mycustomers.services import block_customers, delete_customers
 from tests.browser.a11y import assert_accessible
 from tests.factories import make_customer
 
@@ -134,3 +134,18 @@ def test_the_view_with_that_message_is_accessible(logged_in_page: Page, live_ser
     expect(page).to_have_url(f"{live_server.url}/customers/?q=bo")
     expect(page.get_by_role("status").first).to_contain_text(NOTHING)
     assert_accessible(page)
+
+
+def test_delete_on_the_blocked_list_says_it_unblocks(logged_in_page: Page, live_server, owner):
+    for name in ("ann", "bob"):
+        make_customer(owner, name)
+    block_customers(performer=owner, customers=Customer.objects.filter(performer=owner))
+    page = logged_in_page
+    page.goto(f"{live_server.url}/customers/?list=blocked&sort=customer")
+    page.get_by_label("Select ann").check()
+    page.locator(".mass-actions-top").get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("Deleting unblocks the 1 customer who is blocked")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Delete 1 customer").click()
+    expect(page.get_by_role("status").first).to_contain_text("Deleted and unblocked 1 customer.")
+    expect(page).to_have_url(f"{live_server.url}/customers/?list=blocked&sort=customer")
