@@ -152,12 +152,16 @@ class SelectionActionView(LoginRequiredMixin, View):
     def extra_context(self) -> dict:
         return {}
 
+    def back_to(self) -> str:
+        """The view the selection came from (a "next" too long to be one: the main view)."""
+        return self.selection.cleaned_data.get("next") or "/customers/"
+
     def refuse_selection(self):
         """Nothing ticked (a button pressed without JavaScript, which would have said so):
         back to the same view, which shows why. Any other bad selection: an error page."""
         if self.selection.is_empty:
             messages.warning(self.request, NOTHING_SELECTED)
-            return HttpResponseRedirect(self.selection.cleaned_data["next"])
+            return HttpResponseRedirect(self.back_to())
         return self.render_selection_error()
 
     def render_selection_error(self):
@@ -165,7 +169,7 @@ class SelectionActionView(LoginRequiredMixin, View):
         return TemplateResponse(
             self.request,
             "customers/actions/selection_error.html",
-            {"title": self.title, "errors": errors, "back": "/customers/"},
+            {"title": self.title, "errors": errors, "back": self.back_to()},
             status=400,
         )
 

@@ -65,3 +65,20 @@ def test_the_main_view_points_its_buttons_at_the_hint(owner_client, owner):
     make_customer(owner, "bob")
     html = owner_client.get("/customers/").content.decode()
     assert f'id="selection-hint" data-selection-hint tabindex="-1" hidden>{NOTHING}</p>' in html
+
+
+def test_any_other_bad_selection_offers_the_way_back_to_the_same_view(owner_client, colleague):
+    theirs = make_customer(colleague, "zed")
+    response = owner_client.get(
+        reverse("customers:block"), {"ids": theirs.pk, "next": "/customers/?letter=Z"}
+    )
+    assert response.status_code == 400
+    assert '<a class="button" href="/customers/?letter=Z">Back to the view</a>' in (
+        response.content.decode()
+    )
+
+
+def test_a_next_too_long_to_be_a_view_is_the_main_view(owner_client):
+    response = owner_client.get(reverse("customers:block"), {"next": "/customers/?q=" + "x" * 3000})
+    assert response.status_code == 400
+    assert '<a class="button" href="/customers/">Back to the view</a>' in response.content.decode()
