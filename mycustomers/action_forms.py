@@ -9,6 +9,7 @@ A selection is either the checked rows (``ids``) or "every customer in this view
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -22,6 +23,8 @@ from mycustomers.numbers import ascii_int
 from mycustomers.once import token_field
 
 MAX_SELECTED_IDS = 1000
+# Also the main view's hint beside the action buttons (templates/customers/_mass_actions.html).
+NOTHING_SELECTED = "Check the customers to act on first, or select all in this view."
 
 
 class SelectionForm(forms.Form):
@@ -67,7 +70,7 @@ class SelectionForm(forms.Form):
         else:
             ids = set(data.get("ids") or [])
             if not ids:
-                raise forms.ValidationError("Select at least one customer first.")
+                raise forms.ValidationError(NOTHING_SELECTED, code="nothing_selected")
             if len(ids) > MAX_SELECTED_IDS:
                 raise forms.ValidationError(
                     f"Select at most {MAX_SELECTED_IDS:,} customers by hand, or use "
@@ -78,6 +81,11 @@ class SelectionForm(forms.Form):
             if self.customers.count() != len(ids):
                 raise forms.ValidationError("Some of the selected customers are not yours.")
         return data
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing ticked and not "all in this view": the only error, if any."""
+        return self.has_error(NON_FIELD_ERRORS, "nothing_selected")
 
     @property
     def is_all_in_view(self) -> bool:

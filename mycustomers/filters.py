@@ -405,8 +405,12 @@ class CustomerFilter(AmountRangeFilters):
 
     def active(self) -> list[tuple[str, str]]:
         """The active filters as URL pairs, in declaration order (repeatable ones once a value)."""
-        if not self.is_valid():
-            return []
+        return self.kept() if self.is_valid() else []
+
+    def kept(self) -> list[tuple[str, str]]:
+        """The valid filters as URL pairs, even when others are not: what the page keeps (the
+        search box, chips, links) while it says which field is wrong."""
+        self.is_valid()  # cleans the form: its cleaned_data holds the fields without errors
         pairs = []
         for name, value in self.form.cleaned_data.items():
             if value in (None, "", [], ()):

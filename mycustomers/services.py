@@ -25,10 +25,12 @@ from mycustomers.selection import selected
 
 @dataclass(frozen=True)
 class Deletion:
-    """What Undo needs: every customer of one delete shares its transaction's timestamp."""
+    """What Undo needs: every customer of one delete shares its transaction's timestamp.
+    ``unblocked``: how many of them were blocked (deleting unblocks, A5)."""
 
     count: int
     deleted_at: datetime | None
+    unblocked: int = 0
 
 
 def _scoped(performer: Performer, customers: QuerySet) -> QuerySet:
@@ -84,11 +86,17 @@ def delete_customers(
     One timestamp for the whole delete (``deleted_at``, given by a delete done in several
     transactions): it is what Undo restores by."""
     deleted_at = deleted_at or timezone.now()
+    blocked = []
+
+    def count_blocked(selection) -> None:
+        rows = Customer.objects.filter(pk__in=selection.ids(), status=CustomerStatus.BLOCKED)
+        blocked.append(rows.count())
+
     count = _change_status(
         performer, customers, ~Q(status=CustomerStatus.DELETED), ActivityVerb.DELETED,
-        status=CustomerStatus.DELETED, status_changed_at=deleted_at,
+        also=count_blocked, status=CustomerStatus.DELETED, status_changed_at=deleted_at,
     )  # fmt: skip
-    return Deletion(count=count, deleted_at=deleted_at if count else None)
+    return Deletion(count=count, deleted_at=deleted_at if count else None, unblocked=blocked[0])
 
 
 def restore_customers(*, performer: Performer, customers: QuerySet) -> int:

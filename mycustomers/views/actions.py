@@ -26,7 +26,13 @@ from contacts.models import Mail
 from lists.models import CustomerList
 from lists.services import add_to_list, create_list, remove_from_list, set_customer_lists
 from mycustomers import jobs
-from mycustomers.action_forms import AssignForm, ComposeForm, OneListForm, SelectionForm
+from mycustomers.action_forms import (
+    NOTHING_SELECTED,
+    AssignForm,
+    ComposeForm,
+    OneListForm,
+    SelectionForm,
+)
 from mycustomers.errors import ActionError
 from mycustomers.models import Customer, MassAction
 from mycustomers.numbers import page_number
@@ -75,12 +81,12 @@ class SelectionActionView(LoginRequiredMixin, View):
 
     def get(self, request, *args, **kwargs):
         if not self.selection.is_valid():
-            return self.render_selection_error()
+            return self.refuse_selection()
         return self.render(self.make_form(None))
 
     def post(self, request, *args, **kwargs):
         if not self.selection.is_valid():
-            return self.render_selection_error()
+            return self.refuse_selection()
         form = self.make_form(request.POST)
         if form is not None and not form.is_valid():
             return self.render(form, status=400)
@@ -148,12 +154,24 @@ class SelectionActionView(LoginRequiredMixin, View):
     def extra_context(self) -> dict:
         return {}
 
+    def back_to(self) -> str:
+        """The view the selection came from (a "next" too long to be one: the main view)."""
+        return self.selection.cleaned_data.get("next") or "/customers/"
+
+    def refuse_selection(self):
+        """Nothing ticked (a button pressed without JavaScript, which would have said so):
+        back to the same view, which shows why. Any other bad selection: an error page."""
+        if self.selection.is_empty:
+            messages.warning(self.request, NOTHING_SELECTED)
+            return HttpResponseRedirect(self.back_to())
+        return self.render_selection_error()
+
     def render_selection_error(self):
         errors = [e for field_errors in self.selection.errors.values() for e in field_errors]
         return TemplateResponse(
             self.request,
             "customers/actions/selection_error.html",
-            {"title": self.title, "errors": errors, "back": "/customers/"},
+            {"title": self.title, "errors": errors, "back": self.back_to()},
             status=400,
         )
 
@@ -229,15 +247,35 @@ class DeleteView(SelectionActionView):
     message_tags = "undo"  # base.html shows an Undo button beside the message
     kind = MassAction.Kind.DELETE
 
+    def extra_context(self) -> dict:
+        # Deleting unblocks (A5, seed 002): the page says so before it is done.
+        blocked = self.selection.customers.blocked().count()
+        return {"blocked": blocked, "blocked_text": customers(blocked)}
+
     def apply(self, form) -> str:
         deletion = delete_customers(performer=self.request.user, customers=self.selection.customers)
         if deletion.deleted_at:
             self.remember_for_undo(deletion.deleted_at)
+        if deletion.unblocked == deletion.count:
+            verb = "Deleted and unblocked" if deletion.count else "Deleted"
+            return f"{verb} {customers(deletion.count)}."
+        if deletion.unblocked:
+            who = "was" if deletion.unblocked == 1 else "were"
+            return (
+                f"Deleted {customers(deletion.count)}, and unblocked the "
+                f"{deletion.unblocked:,} who {who} blocked."
+            )
         return f"Deleted {customers(deletion.count)}."
+
+    def background_params(self, form) -> dict:
+        # Noted before the task may start (an immediate backend runs it at commit).
+        self.unblocks = self.selection.customers.blocked().exists()
+        return {}
 
     def started(self, action: MassAction) -> str:
         self.remember_for_undo(action.deleted_at, action=action)
-        return super().started(action)
+        message = super().started(action)
+        return message + " Those who are blocked are unblocked." if self.unblocks else message
 
     def remember_for_undo(self, deleted_at: datetime, action: MassAction | None = None) -> None:
         self.request.session[UNDO_SESSION_KEY] = {

@@ -76,12 +76,15 @@ class ViewState:
 
     @classmethod
     def from_request(cls, request, filterset, editing=None, view: str = "") -> ViewState:
-        cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
+        # With a filter in error, the valid ones stay: the page names the wrong one, and its
+        # links (chips, "without it") keep the rest.
+        kept = filterset.kept()
+        cleaned = dict(kept)
         return cls(
             q=cleaned.get("q") or "",
             letter=cleaned.get("letter") or "",
             list=cleaned.get("list") or "",
-            filters=tuple(pair for pair in filterset.active() if pair[0] not in _OWN_FIELDS),
+            filters=tuple(pair for pair in kept if pair[0] not in _OWN_FIELDS),
             smart=editing.pk if editing else 0,
             view=view,
             sort=clean_sort(request.GET.get("sort")),

@@ -1,8 +1,9 @@
 // The main view's selection (F4, F8), with JavaScript only: a bar saying how many customers
 // are checked and what they earned, checked rows that stay checked across the pages of the
 // same view (kept in sessionStorage, sent with the action as more "ids"), and action
-// buttons that say why they wait while nothing is selected. Without this file the table's
-// checkboxes and "select all N in this view" work as plain form fields.
+// buttons that say why they wait while nothing is selected (a visible hint they name).
+// Without this file the table's checkboxes and "select all N in this view" work as plain
+// form fields, and an action with nothing checked comes back to the view with the message.
 (function () {
   "use strict";
   var form = document.getElementById("customer-table-form");
@@ -41,8 +42,16 @@
       all ? (scope.getAttribute("data-label") || "All in this view") : ids.length.toLocaleString("en-US");
     bar.querySelector("[data-selected-earnings]").textContent = all ? "" : "· " + money.format(total);
     var nothing = ids.length === 0 && !all;
-    buttons.forEach(function (button) { button.setAttribute("aria-disabled", nothing ? "true" : "false"); });
-    if (hint && !nothing) hint.hidden = true;
+    // Disabled, but still focusable and clickable, and each names the hint that says why.
+    buttons.forEach(function (button) {
+      button.setAttribute("aria-disabled", nothing ? "true" : "false");
+      if (nothing && hint) button.setAttribute("aria-describedby", hint.id);
+      else button.removeAttribute("aria-describedby");
+    });
+    if (hint) {
+      hint.hidden = !nothing;
+      if (!nothing) hint.classList.remove("is-asked");
+    }
   };
 
   form.addEventListener("change", function (event) {
@@ -76,7 +85,7 @@
     var button = event.submitter;
     if (button && button.getAttribute("aria-disabled") === "true") {
       event.preventDefault();
-      if (hint) { hint.hidden = false; hint.focus(); }
+      if (hint) { hint.classList.add("is-asked"); hint.focus(); }
       return;
     }
     var here = {};

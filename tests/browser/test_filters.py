@@ -75,11 +75,12 @@ def test_checked_rows_stay_checked_across_pages_and_the_bar_counts_them(
     page.goto(f"{live_server.url}/customers/?per_page=10&sort=customer")
     bar = page.locator("[data-selection-bar]")
     expect(bar).to_be_hidden()
-    expect(page.get_by_text("Check the customers to act on first")).to_be_hidden()
+    expect(page.get_by_text("Check the customers to act on first")).to_be_visible()
     boxes = page.locator('#customer-table-form input[name="ids"]')
     boxes.nth(0).check()  # member00: $200
     boxes.nth(1).check()  # member01: $10
     expect(bar).to_contain_text("2 selected · $210.00")
+    expect(page.get_by_text("Check the customers to act on first")).to_be_hidden()
     assert_accessible(page)
 
     page.get_by_role("link", name="Page 2", exact=True).click()

@@ -83,7 +83,6 @@ class TestSelectionValidation:
     @pytest.mark.parametrize(
         "bad",
         [
-            {},
             {"ids": "abc"},
             {"ids": "-1"},
             {"ids": "9" * 30},
