@@ -105,10 +105,10 @@ class CustomerListsForm(forms.Form):
 
 class LookupForm(forms.Form):
     member = forms.CharField(
-        label="Member name",
+        label="Member name or nickname",
         max_length=MAX_MEMBER_NAME,
         error_messages={
-            "required": "Type the member name of the caller.",
+            "required": "Type the member name or nickname of the caller.",
             "max_length": f"Member names are at most {MAX_MEMBER_NAME} characters long.",
         },
     )
