@@ -4,7 +4,7 @@ as the performer types, the caller card on Enter, and the same without JavaScrip
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from mycustomers.models import Customer
 from tests.browser.a11y import assert_accessible
@@ -43,17 +43,9 @@ def test_suggestions_as_you_type_then_the_caller_card(logged_in_page: Page, live
     assert_accessible(page)
 
 
-def test_without_javascript_the_field_opens_the_caller_card(
-    browser: Browser, live_server, client, owner, callers
-):
-    client.force_login(owner)
-    context = browser.new_context(java_script_enabled=False)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
+def test_without_javascript_the_field_opens_the_caller_card(no_js_page: Page, live_server, callers):
+    page = no_js_page
     page.goto(f"{live_server.url}/lists/")
     page.get_by_label("Look up a caller").fill("Ally")  # a nickname
     page.get_by_role("button", name="Look up", exact=True).first.click()
     expect(page.get_by_role("heading", name="alice “Ally”")).to_be_visible()
-    context.close()
