@@ -3,6 +3,7 @@ in the activity history (D9)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 from django.db import transaction
@@ -12,10 +13,11 @@ from django.utils import timezone
 from contacts.models import Activity, ActivityVerb, Note
 from mycustomers.errors import ActionError
 from mycustomers.models import Customer, Performer
-from mycustomers.once import create_once
+from mycustomers.once import AlreadyDone, create_once
 
 MAX_NOTE = Note._meta.get_field("body").max_length
 EXCERPT = 80
+REPEAT_MINUTES = 10  # the same note again this soon is the same note (add_note)
 
 
 def clean_note_body(body: str) -> str:
@@ -33,11 +35,24 @@ def clean_note_body(body: str) -> str:
 def add_note(
     *, performer: Performer, customer: Customer, body: str, token: UUID | None = None
 ) -> Note:
-    """``token``: the add form's (``mycustomers.once``); a repeat raises ``AlreadyDone``."""
+    """``token``: the add form's (``mycustomers.once``); a repeat raises ``AlreadyDone``.
+
+    So does the same text as the customer's newest note within REPEAT_MINUTES of it: the
+    detail page reached again by Back is fetched anew (a new token) with the note box
+    refilled by the browser, and Add note there would add the note a second time."""
     body = clean_note_body(body)
     _check_owner(performer, customer)
     with transaction.atomic():
         now = timezone.now()
+        newest = (
+            Note.objects.for_performer(performer)
+            .filter(customer=customer, created_at__gt=now - timedelta(minutes=REPEAT_MINUTES))
+            .order_by("-created_at", "-id")
+            .values_list("body", flat=True)
+            .first()
+        )
+        if newest == body:
+            raise AlreadyDone
         note = create_once(
             Note,
             performer=performer,

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/dismiss-flag/", main.DismissMissedCallView.as_view(), name="dismiss_flag"),
     # One customer (SPEC §5): pages, then the detail page's POST-only edits.
     path("lookup/", lookup.CallerCardView.as_view(), name="lookup"),
+    path("lookup/suggestions/", lookup.CallerSuggestionsView.as_view(), name="lookup_suggest"),
     path("<int:pk>/", detail.CustomerDetailView.as_view(), name="detail"),
     path("<int:pk>/history/", detail.CustomerHistoryView.as_view(), name="history"),
     path("<int:pk>/events/<int:event_pk>/", detail.PurchaseDetailView.as_view(), name="purchase"),

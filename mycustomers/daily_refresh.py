@@ -1,7 +1,8 @@
 """The daily refresh of every performer's insights (contacts.rhythm): a background task
 that queues its next run for the next midnight (UTC) when it ends, so that one worker
 keeps it going; ``ensure_scheduled`` starts the chain (``manage.py resume_mass_actions``,
-which ``make run`` runs before the worker)."""
+which ``make run`` runs before the worker). ``refresh_performer`` refreshes one performer
+in the background (a large one who changed their time zone)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,14 @@ def refresh_every_performer() -> None:
             rhythm.refresh(performer)
     finally:
         schedule_next()
+
+
+@task()
+def refresh_performer(performer_id: int) -> None:
+    """One performer's insights now (``mycustomers.account``: their time zone changed)."""
+    performer = Performer.objects.filter(pk=performer_id).first()
+    if performer is not None:
+        rhythm.refresh(performer)
 
 
 def next_midnight(now: datetime | None = None) -> datetime:

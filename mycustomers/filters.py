@@ -437,9 +437,9 @@ class CustomerFilter(AmountRangeFilters):
         return key == DefaultList.BLOCKED
 
     def cache_key(self) -> tuple:
-        """What the view's counts depend on besides the data: the filters, and today's date
-        (quiet days count from it)."""
-        return (tuple(self.active()), self.today.isoformat())
+        """What the view's counts depend on besides the data: the filters, today's date
+        (quiet days count from it) and the time zone (date filters are its days)."""
+        return (tuple(self.active()), self.today.isoformat(), timezone.get_current_timezone_name())
 
     def error_labels(self) -> list[str]:
         """The labels of the fields in error, to name them above the table."""
@@ -550,6 +550,7 @@ def smart_list_counts(performer, smart_lists: list[SmartList]) -> dict[int, int 
     key = (
         "smart list counts",
         timezone.localdate().isoformat(),
+        timezone.get_current_timezone_name(),
         tuple(sorted((lst.pk, lst.rules) for lst in smart_lists)),
     )
     counted = count() if any(v.ages() for v in valid.values()) else cached(performer, key, count)

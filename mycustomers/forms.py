@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef
 
 from contacts.forms import LimitedCharField
 from lists.models import CustomerList, Membership
+from mycustomers.account import zone_choices
 from mycustomers.models import Customer, FollowUpStatus, Member
 from mycustomers.tables import ALWAYS_SHOWN, COLUMN_KEYS, COLUMN_LABELS
 
@@ -97,13 +98,28 @@ class CustomerListsForm(forms.Form):
 
 class LookupForm(forms.Form):
     member = forms.CharField(
-        label="Member name",
+        label="Member name or nickname",
         max_length=MAX_MEMBER_NAME,
         error_messages={
-            "required": "Type the member name of the caller.",
+            "required": "Type the member name or nickname of the caller.",
             "max_length": f"Member names are at most {MAX_MEMBER_NAME} characters long.",
         },
     )
+
+
+class TimeZoneForm(forms.Form):
+    """The performer's time zone (account page): one of the zones of ``account.zone_choices``."""
+
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Times on every page, the days of the date filters and your paid days follow it.",
+        error_messages={"invalid_choice": "Choose a time zone from the list."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = zone_choices()
 
 
 class ColumnsForm(forms.Form):

@@ -141,6 +141,18 @@ class CustomerQuerySet(TenantQuerySet):
             return self.alias(name_key=NAME_SORT).filter(matches, name_key__gte="")
         return self.filter(matches)
 
+    def callers_like(self, text: str) -> CustomerQuerySet:
+        """Suggestions for the caller lookup, by name: two characters are the start of a
+        member name (a range on cust_vis_name_nick); three or more, any part of a member
+        name or nickname (the trigram indexes). Visible customers only, as those indexes."""
+        visible = self.visible().alias(name_key=NAME_SORT)
+        if len(text) < 3:
+            key = text.upper()
+            return visible.filter(
+                name_key__gte=key, name_key__lt=key[:-1] + chr(ord(key[-1]) + 1)
+            ).order_by("name_key", "member_name")
+        return visible.search(text).order_by("name_key", "member_name")
+
     def starting_with(self, initial: str) -> CustomerQuerySet:
         """Member names starting with a letter or digit, ignoring case; "#" is any digit (M9).
 

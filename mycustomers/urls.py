@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from mycustomers.views.account import AccountView
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
     path("customers/", include("mycustomers.customer_urls")),
@@ -13,6 +15,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", AccountView.as_view(), name="account"),
     # Django's password views, with templates in templates/registration/.
     path(
         "accounts/password/change/",

@@ -146,6 +146,7 @@ class AddNoteView(DetailFormView):
     form_class = NoteForm
     form_name = "note_form"
     anchor = "#notes"
+    already_done = "This note was added already: it is not added twice."
 
     def apply(self, form) -> str:
         add_note(

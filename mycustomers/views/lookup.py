@@ -1,23 +1,30 @@
-"""The caller card (SPEC D12): who is calling or chatting, at a glance."""
+"""The caller card (SPEC D12): who is calling or chatting, at a glance; reached from the
+header's "Look up a caller" field, whose suggestions come from ``CallerSuggestionsView``."""
 
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Case, IntegerField, Value, When
+from django.http import JsonResponse
 from django.utils import timezone
+from django.views import View
 from django.views.generic import TemplateView
 
 from contacts.models import Note
-from mycustomers.forms import LookupForm
+from mycustomers.forms import MAX_MEMBER_NAME, LookupForm
 from mycustomers.insights import rhythm_in_words
 from mycustomers.models import Customer
 from mycustomers.views.detail import identity_context
 
 CARD_NOTES = 3
+SUGGESTIONS = 8  # at most, in the header field's list
+MIN_SUGGEST = 2  # characters typed before any suggestion
+SAME_NICKNAME = 10  # customers listed to choose from when a nickname is not unique
 
 
 class CallerCardView(LoginRequiredMixin, TemplateView):
-    """``?member=NAME``: the performer's customer with that member name (any case).
+    """``?member=NAME``: the performer's customer with that member name (any case), else
+    with that nickname (several: a list to choose from).
 
     Another performer's customer gets exactly the unknown-name answer, and the typed name is
     not echoed back, so the page reveals nothing about who exists. Deleted customers are
@@ -34,10 +41,15 @@ class CallerCardView(LoginRequiredMixin, TemplateView):
             return self.render_to_response(context)
         if not form.is_valid():
             return self.render_to_response(context, status=400)
-        customer = self.find(form.cleaned_data["member"])
+        name = form.cleaned_data["member"]
+        customer = self.find(name)
         if customer is None:
             context["form"] = LookupForm()  # blank: don't echo the name back
-            return self.render_to_response(context)
+            nicknamed = list(self.nicknamed(name))
+            if len(nicknamed) != 1:
+                context["choices"] = nicknamed
+                return self.render_to_response(context)
+            customer = nicknamed[0]
         notes = Note.objects.for_performer(request.user).filter(customer=customer)
         context |= identity_context(customer)
         context["notes"] = notes.order_by("-created_at", "-id")[:CARD_NOTES]
@@ -62,3 +74,25 @@ class CallerCardView(LoginRequiredMixin, TemplateView):
             )
             .first()
         )
+
+    def nicknamed(self, name: str):
+        """The performer's customers with that nickname (any case), by member name."""
+        customers = Customer.objects.for_performer(self.request.user).select_related("member")
+        return customers.filter(nickname__iexact=name).order_by("member_name")[:SAME_NICKNAME]
+
+
+class CallerSuggestionsView(LoginRequiredMixin, View):
+    """``?q=TEXT``: up to SUGGESTIONS of the performer's customers for the header's caller
+    lookup, as JSON (``{"suggestions": [{"name", "nickname"}]}``), in one indexed query.
+    Under MIN_SUGGEST characters, or longer than any member name, there are none."""
+
+    def get(self, request, *args, **kwargs):
+        text = " ".join(request.GET.get("q", "").split())
+        suggestions = []
+        if MIN_SUGGEST <= len(text) <= MAX_MEMBER_NAME:
+            rows = Customer.objects.for_performer(request.user).callers_like(text)
+            suggestions = [
+                {"name": name, "nickname": nickname}
+                for name, nickname in rows.values_list("member_name", "nickname")[:SUGGESTIONS]
+            ]
+        return JsonResponse({"suggestions": suggestions})

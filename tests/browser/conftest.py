@@ -45,3 +45,17 @@ def logged_in_page(page, live_server, client, owner):
     )
     page.set_default_timeout(10_000)
     return page
+
+
+@pytest.fixture
+def no_js_page(browser, live_server, client, owner):
+    """A page of a browser with JavaScript turned off, logged in as ``owner``."""
+    client.force_login(owner)
+    context = browser.new_context(java_script_enabled=False)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

@@ -98,13 +98,8 @@ def test_the_header_checkbox_checks_and_clears_the_page(logged_in_page: Page, li
         expect(box).not_to_be_checked()
 
 
-def test_dismissing_a_flag_works_without_javascript(browser, live_server, client, owner, book):
-    client.force_login(owner)
-    context = browser.new_context(java_script_enabled=False)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
+def test_dismissing_a_flag_works_without_javascript(no_js_page, live_server, book):
+    page = no_js_page
     page.goto(f"{live_server.url}/customers/?sort=customer&per_page=10")
 
     flag = page.get_by_role("button", name="Dismiss the missed-call flag of Caller")
@@ -113,7 +108,6 @@ def test_dismissing_a_flag_works_without_javascript(browser, live_server, client
     expect(page).to_have_url(f"{live_server.url}/customers/?sort=customer&per_page=10")
     expect(flag).to_have_count(0)
     assert not Customer.objects.get(pk=book.pk).has_missed_call
-    context.close()
 
 
 def test_on_a_phone_the_table_scrolls_inside_its_frame(logged_in_page: Page, live_server, book):

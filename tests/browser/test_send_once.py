@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from contacts.models import Mail, MailDelivery, Offer
+from contacts.models import Mail, MailDelivery, Note, Offer
 from tests.browser.a11y import assert_accessible
 from tests.factories import make_customer
 
@@ -55,3 +55,18 @@ def test_send_offer_then_back_then_send_again_sends_one_offer(
     page.get_by_role("button", name="Send offer").click()
     expect(page.get_by_role("status")).to_contain_text("This offer was sent already")
     assert list(Offer.objects.values_list("value", flat=True)) == [Decimal("12.50")]
+
+
+def test_add_note_then_back_then_add_again_adds_one_note(logged_in_page: Page, live_server, owner):
+    customer = make_customer(owner, "Member00")
+    page = logged_in_page
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    page.get_by_label("Note", exact=True).fill("Prefers evening calls")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#notes")).to_contain_text("Note added.")
+
+    page.go_back()
+    page.get_by_label("Note", exact=True).fill("Prefers evening calls")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#notes")).to_contain_text("This note was added already")
+    assert list(Note.objects.values_list("body", flat=True)) == ["Prefers evening calls"]

@@ -7,6 +7,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contacts.notes import add_note
@@ -115,8 +117,8 @@ def test_without_a_name_it_shows_the_form(owner_client):
 @pytest.mark.parametrize(
     ("member", "error"),
     [
-        ("", "Type the member name of the caller."),
-        ("   ", "Type the member name of the caller."),
+        ("", "Type the member name or nickname of the caller."),
+        ("   ", "Type the member name or nickname of the caller."),
         ("x" * 10_000, "Member names are at most 64 characters long."),
     ],
 )
@@ -135,3 +137,85 @@ def test_the_card_runs_four_queries(owner_client, alice, django_assert_num_queri
     # session, user, customer, notes
     with django_assert_num_queries(4):
         lookup(owner_client, member="alice")
+
+
+# --- By nickname, and the header's field with its suggestions (issue 19, defect 13) ------
+
+
+def suggest(client, text):
+    response = client.get(reverse("customers:lookup_suggest"), {"q": text})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    return response.json()["suggestions"]
+
+
+def test_a_nickname_finds_the_caller_too(owner_client, alice):
+    body = lookup(owner_client, member="ally").content.decode()
+    assert f'href="{alice.get_absolute_url()}"' in body
+    assert NOT_YET not in body
+
+
+def test_a_shared_nickname_lists_the_customers_to_choose_from(owner_client, owner, alice):
+    other = make_customer(owner, "alfred")
+    Customer.objects.filter(pk=other.pk).update(nickname="Ally")
+    body = lookup(owner_client, member="Ally").content.decode()
+    assert "Several customers have that nickname" in body
+    assert 'href="?member=alfred"' in body and 'href="?member=alice"' in body
+
+
+def test_another_performers_nickname_is_not_found(owner_client, colleague, alice):
+    theirs = make_customer(colleague, "bob")
+    Customer.objects.filter(pk=theirs.pk).update(nickname="Bobby")
+    assert NOT_YET in lookup(owner_client, member="Bobby").content.decode()
+
+
+def test_every_page_has_the_caller_lookup_in_its_header(owner_client, alice):
+    for url in (reverse("customers:list"), alice.get_absolute_url(), reverse("lists:index")):
+        body = owner_client.get(url).content.decode()
+        header = body[body.index('<header class="site-header">') : body.index("</header>")]
+        assert f'action="{reverse("customers:lookup")}"' in header
+        assert '<label for="caller-lookup">Look up a caller</label>' in header
+        assert 'name="member"' in header and 'list="caller-suggestions"' in header
+        assert f'data-caller-suggestions="{reverse("customers:lookup_suggest")}"' in header
+
+
+def test_suggestions_match_the_name_start_or_any_part_of_name_or_nickname(owner, owner_client):
+    make_customer(owner, "alice")
+    make_customer(owner, "Alfred")
+    make_customer(owner, "malika")
+    nick = make_customer(owner, "zed")
+    Customer.objects.filter(pk=nick.pk).update(nickname="Rosebud")
+    assert [s["name"] for s in suggest(owner_client, "al")] == ["Alfred", "alice"]
+    assert [s["name"] for s in suggest(owner_client, "ali")] == ["alice", "malika"]
+    assert suggest(owner_client, "sebu") == [{"name": "zed", "nickname": "Rosebud"}]
+
+
+def test_suggestions_are_the_performers_own_visible_customers(owner, owner_client, colleague):
+    make_customer(colleague, "alan")
+    blocked = make_customer(owner, "alba")
+    Customer.objects.filter(pk=blocked.pk).update(status=CustomerStatus.BLOCKED)
+    make_customer(owner, "alma")
+    assert suggest(owner_client, "al") == [{"name": "alma", "nickname": ""}]
+
+
+def test_suggestions_are_limited_and_need_two_characters(owner, owner_client):
+    for i in range(12):
+        make_customer(owner, f"caller{i:02d}")
+    assert len(suggest(owner_client, "ca")) == 8
+    assert suggest(owner_client, "c") == []
+    assert suggest(owner_client, "") == []
+    assert suggest(owner_client, "c" * 65) == []
+    assert suggest(owner_client, "%_") == []  # LIKE wildcards are plain characters
+
+
+def test_suggestions_run_one_query_besides_the_session(owner, owner_client, alice):
+    # session, user, suggestions: short and long text alike
+    for text in ("al", "alic"):
+        with CaptureQueriesContext(connection) as queries:
+            suggest(owner_client, text)
+        assert len(queries) == 3
+
+
+def test_suggestions_need_a_login(client):
+    response = client.get(reverse("customers:lookup_suggest"), {"q": "al"})
+    assert response.status_code == 302 and "/accounts/login/" in response.url

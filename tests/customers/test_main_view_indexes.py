@@ -143,3 +143,12 @@ def test_a_page_reads_its_keys_from_the_sort_index_only(customers, key):
     assert f"Index Only Scan Backward using {SORT_INDEXES[key]}" in text
     page = CustomerPaginator(ordered, 20).page(1).object_list
     assert [c.member_name for c in page] == [c.member_name for c in ordered[:20]]
+
+
+def test_caller_suggestions_of_two_characters_are_a_range_on_the_name_index(customers):
+    # The header's caller lookup (views.lookup.CallerSuggestionsView): the first names in
+    # order from the index, no sort and no scan of the table.
+    text = plan(customers.callers_like("fi")[:8])
+    assert " using cust_vis_name_nick " in text
+    assert "Sort" not in text
+    assert re.search(r"Index Cond: .*>= 'FI'.*< 'FJ'", text)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from contacts.models import Activity, ActivityVerb, Note
 from contacts.notes import add_note
@@ -85,7 +86,7 @@ def test_the_add_form_submitted_twice_adds_one_note(owner_client, alice):
     form = {"body": "Likes jazz", "token": token}
     owner_client.post(add_url(alice), form)
     again = owner_client.post(add_url(alice), form, follow=True)
-    assert "This was done already: the form was submitted twice." in again.content.decode()
+    assert "This note was added already: it is not added twice." in again.content.decode()
     assert Note.objects.filter(customer=alice).count() == 1
     assert verbs(alice) == [(ActivityVerb.NOTE_ADDED, "“Likes jazz”")]
     # The page after it has a new token: the next note is added.
@@ -218,3 +219,19 @@ def test_adding_a_note_to_another_performers_customer_is_a_404(owner_client, col
 def test_their_notes_never_show_on_my_page_of_the_same_member(owner_client, owner, their_note):
     mine = make_customer(owner, "alice")
     assert "Private to them" not in owner_client.get(mine.get_absolute_url()).content.decode()
+
+
+def test_the_same_note_again_soon_is_the_same_note(owner, owner_client, alice):
+    # Back to the detail page gives a new form token, and the browser refills the note box.
+    owner_client.post(add_url(alice), {"body": "Likes jazz"})
+    again = owner_client.post(add_url(alice), {"body": " Likes jazz "}, follow=True)
+    assert "This note was added already" in again.content.decode()
+    assert Note.objects.filter(customer=alice).count() == 1
+    # Another text, or the same text later, is a note of its own.
+    owner_client.post(add_url(alice), {"body": "Likes blues"})
+    Note.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+    owner_client.post(add_url(alice), {"body": "Likes jazz"})
+    assert Note.objects.filter(customer=alice).count() == 3
+    # Another customer's same note is theirs.
+    add_note(performer=owner, customer=make_customer(owner, "bob"), body="Likes jazz")
+    assert Note.objects.count() == 4
