@@ -28,6 +28,12 @@ from urllib.parse import unquote_plus
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+)
 from django.db import models
 
 from contacts.models import (
@@ -69,6 +75,9 @@ class BadValue(ValueError):
     """A value that its field refuses; the message says why (without the field's name)."""
 
 
+Rule = Callable[[dict[str, Any]], str | None]
+
+
 @dataclass(frozen=True)
 class Ref:
     """A key holding the file id of an earlier line of type ``target``; ``column``: the
@@ -92,13 +101,18 @@ class LineType:
     only: tuple[str, ...] = ()
     # Keys of the line checked as fields of another model: (key, field).
     extra: tuple[tuple[str, models.Field], ...] = ()
-    # What the database's check constraints (or the app's rules) ask beyond each field.
-    rule: Callable[[dict[str, Any]], str | None] | None = None
+    # Makes, once per file, a check of what the database's check constraints (or the app's
+    # rules) ask beyond each field: the reason a line's values break one, or None.
+    rule: Callable[[], Rule] | None = None
     # Fields written under another key: an event's "type" would be the line's own.
     renamed: tuple[tuple[str, str], ...] = ()
 
     def key(self, field: models.Field) -> str:
         return dict(self.renamed).get(field.name, field.name)
+
+    @cached_property
+    def field_keys(self) -> tuple[str, ...]:
+        return tuple(self.key(f) for f in self.fields)
 
     @cached_property
     def fields(self) -> tuple[models.Field, ...]:
@@ -118,34 +132,42 @@ class LineType:
             *(("id",) if self.has_id else ()),
             *(key for key, _ in self.extra),
             *(ref.key for ref in self.refs),
-            *(self.key(f) for f in self.fields),
+            *self.field_keys,
         )
+
+    @cached_property
+    def key_set(self) -> frozenset[str]:
+        return frozenset(self.keys)
 
     @cached_property
     def checkers(self) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
         """(key, check) for every value of the line but its type, id and refs."""
         return (
             *((key, checker(field)) for key, field in self.extra),
-            *((self.key(f), checker(f)) for f in self.fields),
+            *zip(self.field_keys, map(checker, self.fields), strict=True),
         )
 
 
-def _event_rule(values: dict[str, Any]) -> str | None:
-    if values["amount"] < 0:
-        return "amount must not be negative"
-    if values["quantity"] < 1:
-        return "quantity must be at least 1"
-    earliest, latest = event_time_range()  # as import_events checks them
-    if not earliest <= values["occurred_at"] <= latest:
-        return (
-            f"occurred_at {values['occurred_at'].isoformat()} is outside the accepted range "
-            f"({earliest:%Y-%m-%d} to {latest:%Y-%m-%d %H:%M} UTC)"
-        )
-    return None
+def _event_rule() -> Rule:
+    earliest, latest = event_time_range()  # as import_events checks them, once per file
+
+    def rule(values: dict[str, Any]) -> str | None:
+        if values["amount"] < 0:
+            return "amount must not be negative"
+        if values["quantity"] < 1:
+            return "quantity must be at least 1"
+        if not earliest <= values["occurred_at"] <= latest:
+            return (
+                f"occurred_at {values['occurred_at'].isoformat()} is outside the accepted "
+                f"range ({earliest:%Y-%m-%d} to {latest:%Y-%m-%d %H:%M} UTC)"
+            )
+        return None
+
+    return rule
 
 
-def _offer_rule(values: dict[str, Any]) -> str | None:
-    return "value must be more than 0" if values["value"] <= 0 else None
+def _offer_rule() -> Rule:
+    return lambda values: "value must be more than 0" if values["value"] <= 0 else None
 
 
 # The performer's own account. Not the password hash (a credential, not data: a new
@@ -242,16 +264,15 @@ def checker(field: models.Field) -> Callable[[Any], Any]:
 
 
 def _base_checker(field: models.Field) -> Callable[[Any], Any]:
-    validators = field.validators
     if isinstance(field, ArrayField):
         item = _base_checker(field.base_field)
         return lambda value: [item(v) for v in _typed(value, list, "a list")]
     if isinstance(field, models.BooleanField):
         return lambda value: _typed(value, bool, "true or false")
     if isinstance(field, models.IntegerField):
-        return lambda value: _validated(_whole_number(value), validators)
+        return _whole_number_checker(field)
     if isinstance(field, models.DecimalField):
-        return lambda value: _validated(_decimal(value), validators)
+        return _decimal_checker(field)
     if isinstance(field, models.DateTimeField):
         return _moment
     if isinstance(field, models.DateField):
@@ -264,8 +285,14 @@ def _base_checker(field: models.Field) -> Callable[[Any], Any]:
 def _text_checker(field: models.Field) -> Callable[[Any], str]:
     limit = field.max_length
     choices = {str(c) for c, _ in field.flatchoices} if field.choices else None
-    validators = field.validators
     blank = field.blank
+    # What the checks below do not cover (a URL's, an email's or a username's form); the
+    # length and NUL validators would repeat them, at a cost on millions of values.
+    validators = [
+        v
+        for v in field.validators
+        if not isinstance(v, MaxLengthValidator | ProhibitNullCharactersValidator)
+    ]
 
     def check(value: Any) -> str:
         text = _typed(value, str, "text")
@@ -283,7 +310,7 @@ def _text_checker(field: models.Field) -> Callable[[Any], str]:
             raise BadValue(f"is longer than {limit} characters")
         if choices is not None and text not in choices:
             raise BadValue(f"{text!r} is not one of {', '.join(sorted(repr(c) for c in choices))}")
-        return _validated(text, validators)
+        return _validated(text, validators) if validators else text
 
     return check
 
@@ -304,15 +331,45 @@ def _validated(value: Any, validators: Iterable[Callable]) -> Any:
     return value
 
 
-def _whole_number(value: Any) -> int:
-    return _typed(value, int, "a whole number")
+def _whole_number_checker(field: models.Field) -> Callable[[Any], int]:
+    """Whole numbers within the field's range (its column's, and its own validators')."""
+    lowest = max(
+        (v.limit_value for v in field.validators if isinstance(v, MinValueValidator)),
+        default=None,
+    )
+    highest = min(
+        (v.limit_value for v in field.validators if isinstance(v, MaxValueValidator)),
+        default=None,
+    )
+
+    def check(value: Any) -> int:
+        if type(value) is not int:
+            raise BadValue("must be a whole number")
+        if lowest is not None and value < lowest:
+            raise BadValue(f"must be at least {lowest}")
+        if highest is not None and value > highest:
+            raise BadValue(f"must be at most {highest}")
+        return value
+
+    return check
 
 
-def _decimal(value: Any) -> Decimal:
-    text = _typed(value, str, 'a decimal number written as text, e.g. "12.50"')
-    if not DECIMAL_TEXT.fullmatch(text):
-        raise BadValue(f'{text!r} is not a decimal number such as "12.50"')
-    return Decimal(text)
+def _decimal_checker(field: models.DecimalField) -> Callable[[Any], Decimal]:
+    """Decimal text with at most the field's digits before and after the point."""
+    whole, places = field.max_digits - field.decimal_places, field.decimal_places
+    fits = re.compile(rf"-?[0-9]{{1,{whole}}}(?:\.[0-9]{{1,{places}}})?")
+
+    def check(value: Any) -> Decimal:
+        text = _typed(value, str, 'a decimal number written as text, e.g. "12.50"')
+        if not fits.fullmatch(text):
+            if not DECIMAL_TEXT.fullmatch(text):
+                raise BadValue(f'{text!r} is not a decimal number such as "12.50"')
+            raise BadValue(
+                f"{text!r} has more than {whole} digits before the point or {places} after it"
+            )
+        return Decimal(text)
+
+    return check
 
 
 def _moment(value: Any) -> datetime:
