@@ -13,7 +13,7 @@ from contacts.types import ContactType
 from lists.services import create_list, set_customer_lists
 from mycustomers.models import Customer
 from mycustomers.services import delete_customers
-from tests.browser.a11y import assert_accessible
+from tests.browser.a11y import assert_accessible, tab_to
 from tests.factories import add_event, make_customer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -151,12 +151,7 @@ def test_the_summary_strip_leads_to_its_views_with_the_keyboard(
     page.goto(f"{live_server.url}/customers/")
     strip = page.get_by_role("navigation", name="Today at a glance")
     missed = strip.get_by_role("link", name="1 Missed calls to return")
-    for _ in range(30):
-        page.keyboard.press("Tab")
-        if missed.evaluate("el => el === document.activeElement"):
-            break
-    else:
-        pytest.fail("the summary strip is not reachable with Tab")
+    tab_to(page, missed, presses=30)
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server.url}/customers/?missed=1")
     expect(page.locator("#customer-table-form input[name='ids']")).to_have_count(1)
