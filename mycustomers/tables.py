@@ -21,6 +21,7 @@ from django.utils.timezone import localdate, localtime
 from django_tables2.rows import BoundRows
 
 from contacts.types import ContactType
+from mycustomers.avatars import avatar_tone, initials
 from mycustomers.models import Customer, FollowUpStatus
 from mycustomers.money import money
 
@@ -114,7 +115,15 @@ def customer_cell(customer: Customer, urls: RowUrls | None = None) -> SafeString
         )
     if customer.follow_up:
         parts.append(f'<span class="follow-up">{FOLLOW_UP_LABELS[customer.follow_up]}</span>')
-    return mark_safe(f'<div class="customer" id="customer-{pk}">{" ".join(parts)}</div>')
+    # Initials from the name already on the row: no photo lookup, no query.
+    avatar = (
+        f'<span class="avatar avatar-row avatar-tone-{avatar_tone(customer.member_name)}" '
+        f'aria-hidden="true">{escape(initials(customer.member_name))}</span>'
+    )
+    return mark_safe(
+        f'<div class="customer" id="customer-{pk}">{avatar}'
+        f'<div class="customer-text">{" ".join(parts)}</div></div>'
+    )
 
 
 def _safe(content) -> str:
@@ -142,12 +151,16 @@ class SortColumn(SharedColumn):
     sort has its index and its member-name tie-break (M4).
 
     ``icon``: header icon (the verbose name stays as the accessible text);
+    ``short``: a word of the verbose name shown under the icon where there is no hover (phones);
     ``descending_first``: a first click on the header sorts high to low (counts, money, dates).
     """
 
-    def __init__(self, verbose_name, *, icon=None, descending_first=False, css="", **kwargs):
+    def __init__(
+        self, verbose_name, *, icon=None, short="", descending_first=False, css="", **kwargs
+    ):
         super().__init__(verbose_name, empty_values=(), **kwargs)
         self.icon = icon
+        self.short = short
         self.descending_first = descending_first
         self.css = css
 
@@ -156,9 +169,14 @@ class SortColumn(SharedColumn):
         return queryset.sorted_by(key, descending=is_descending), True
 
 
-def _count(verbose_name, order_by, icon_name):
+def _count(verbose_name, order_by, icon_name, short):
     return SortColumn(
-        verbose_name, order_by=order_by, icon=icon_name, descending_first=True, css="num"
+        verbose_name,
+        order_by=order_by,
+        icon=icon_name,
+        short=short,
+        descending_first=True,
+        css="num",
     )
 
 
@@ -167,6 +185,7 @@ class Header:
     name: str
     label: str
     icon: SafeString | None
+    short: str  # shown under the icon on narrow screens
     url: str
     aria_sort: str  # "ascending", "descending" or "" (not sorted by this column)
     css: str
@@ -177,13 +196,13 @@ class CustomerTable(tables.Table):
 
     select = SelectColumn("Select", empty_values=(), orderable=False)
     customer = SortColumn("Customer", order_by="customer", css="customer-col")
-    live_calls = _count("Live calls", "live_calls", "phone")
-    recorded_calls = _count("Recorded calls", "recorded_calls", "headphones")
-    mail_sent = _count("Mail sent", "mail_sent", "send")
-    mail_received = _count("Mail received", "mail_received", "inbox")
-    goody_bags = _count("Goody bags", "goody_bags", "gift")
-    chat_volleys = _count("Chat volleys", "chat_volleys", "chat")
-    feeds = _count("Feeds", "feeds", "feed")
+    live_calls = _count("Live calls", "live_calls", "phone", "Live")
+    recorded_calls = _count("Recorded calls", "recorded_calls", "headphones", "Recorded")
+    mail_sent = _count("Mail sent", "mail_sent", "send", "Sent")
+    mail_received = _count("Mail received", "mail_received", "inbox", "Received")
+    goody_bags = _count("Goody bags", "goody_bags", "gift", "Goody")
+    chat_volleys = _count("Chat volleys", "chat_volleys", "chat", "Chat")
+    feeds = _count("Feeds", "feeds", "feed", "Feeds")
     earnings = SortColumn(
         "Lifetime earnings", order_by="earnings", descending_first=True, css="num money"
     )
@@ -299,6 +318,7 @@ class CustomerTable(tables.Table):
                     name=name,
                     label=str(column.header),
                     icon=icon(column.column.icon) if column.column.icon else None,
+                    short=column.column.short,
                     url=url_for_sort(next_sort),
                     aria_sort=("descending" if descending else "ascending") if sorted_here else "",
                     css=column.column.css,

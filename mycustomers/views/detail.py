@@ -4,8 +4,6 @@ whatever the number of events."""
 
 from __future__ import annotations
 
-import re
-import zlib
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -22,6 +20,7 @@ from contacts.forms import NoteForm
 from contacts.models import Activity, ContactEvent, Feedback, Note, Offer
 from contacts.notes import with_edited
 from contacts.offers import offer_totals
+from mycustomers.avatars import avatar_tone, initials
 from mycustomers.detail_tables import EventTable, FeedbackTable, OfferTable, configure
 from mycustomers.forms import NO_FOLLOW_UP, CustomerListsForm, FollowUpForm, NicknameForm
 from mycustomers.insights import (
@@ -35,25 +34,9 @@ from mycustomers.views.mixins import PerformerCustomersMixin
 
 NOTES_PER_PAGE = 10
 ACTIVITY_PER_PAGE = 20
-AVATAR_TONES = 8
 
 
 # --- Helpers shared by the pages and the edit views -------------------------------------
-
-
-def initials(name: str) -> str:
-    """Up to two letters for the avatar: "john_doe" → "JD", "BigSpender" → "BS",
-    "Member0042" → "ME"."""
-    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", name)
-    if len(words) >= 2:
-        return (words[0][0] + words[1][0]).upper()
-    letters = words[0] if words else "".join(c for c in name if c.isalnum())
-    return (letters[:2] or "?").upper()
-
-
-def avatar_tone(name: str) -> int:
-    """A stable colour class per name (CSS classes, not inline styles: strict CSP)."""
-    return zlib.crc32(name.encode()) % AVATAR_TONES
 
 
 def photo_src(url: str) -> str:

@@ -18,10 +18,10 @@ from contacts.services import NewEvent, record_events
 from contacts.types import EFFECTS, ContactType
 from lists.models import CustomerList
 from lists.services import set_customer_lists
+from mycustomers.avatars import initials
 from mycustomers.detail_tables import when
 from mycustomers.insights import customer_insights, monthly_figures
 from mycustomers.models import Customer, CustomerStatus, FollowUpStatus, Member
-from mycustomers.views.detail import initials
 from tests.factories import add_event, make_customer
 
 pytestmark = pytest.mark.django_db
