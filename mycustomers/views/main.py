@@ -353,26 +353,9 @@ def csv_order(columns: list[str]) -> list[int]:
     return [CSV_HEADER.index(name) for key in keys for name in CSV_COLUMNS[key]]
 
 
-# What csv_row reads (Customer.is_new and list_label included), and nothing more.
-EXPORT_FIELDS = (
-    "member_name",
-    "nickname",
-    "status",
-    "first_contact",
-    "new_cleared",
-    "has_missed_call",
-    "follow_up",
-    *COUNTER_FIELDS,
-    "earnings",
-    "last_contact",
-    "last_contact_type",
-    "list_names",
-    "usual_gap",
-    "last_paid_day",
-    "due_date",
-    "segment",
-    "trend",
-)
+# What csv_row reads (Customer.is_new and list_label included): the table's cells' columns
+# (overdue_from aside, the same) and the segment and trend.
+EXPORT_FIELDS = (*ROW_FIELDS, "segment", "trend")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
