@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.forms.renderers import get_default_renderer
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
@@ -18,7 +19,7 @@ from contacts.types import ContactType
 from lists.models import CustomerList, SmartList
 from lists.services import set_customer_lists
 from mycustomers.detail_tables import EventTable
-from mycustomers.filters import filter_groups
+from mycustomers.filters import CustomerFilter, filter_groups
 from mycustomers.models import Customer
 from mycustomers.renderers import CachedWidgetRenderer, frozen
 from mycustomers.tables import url_format
@@ -134,3 +135,20 @@ def test_row_urls_formatted_from_one_reversed_url_are_the_reversed_urls(pk):
 def test_the_event_type_cell_reads_as_get_type_display(owner, book):
     for event in ContactEvent.objects.filter(performer=owner):
         assert EventTable([]).render_type(event) == event.get_type_display()
+
+
+def test_filter_forms_are_shared_only_between_equal_list_choices(owner, colleague):
+    mine = CustomerList.objects.create(performer=owner, name="VIP")
+    theirs = CustomerList.objects.create(performer=colleague, name="VIP")
+
+    def form(performer, list_pk):
+        data = QueryDict(f"list={list_pk}&not_list={list_pk}")
+        return CustomerFilter(data, queryset=Customer.objects.none(), performer=performer).form
+
+    own, foreign = form(owner, mine.pk), form(owner, theirs.pk)
+    assert type(own) is type(foreign)
+    assert own.fields["earnings_min"].widget is not foreign.fields["earnings_min"].widget
+    assert own.is_valid() and not foreign.is_valid()
+    assert set(foreign.errors) == {"list", "not_list"}
+    assert type(form(colleague, theirs.pk)) is not type(own)
+    assert form(colleague, theirs.pk).is_valid()
