@@ -15,12 +15,14 @@ import django_tables2 as tables
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from contacts.types import ContactType
 from mycustomers.money import money
 from mycustomers.numbers import page_number
+from mycustomers.tables import CONTACT_TYPE_LABELS, url_format
 
 TABLE_TEMPLATE = "customers/_detail_table.html"
 TYPES_BY_LABEL = [code for code, _ in sorted(ContactType.choices, key=lambda c: str(c[1]))]
@@ -160,14 +162,19 @@ class EventTable(DetailTable):
         return when(value)
 
     def render_type(self, record):
-        return record.get_type_display()
+        # What get_type_display() reads, without rebuilding the choices' dict per row.
+        return CONTACT_TYPE_LABELS.get(record.type, record.type)
+
+    @cached_property
+    def _purchase_url(self) -> str:
+        return url_format("customers:purchase", "customer", "pk")
 
     def render_amount(self, record):
         if not record.is_paid:
             return money(record.amount)
         return format_html(
             '<a href="{}">{}<span class="visually-hidden"> – purchase details</span></a>',
-            record.get_absolute_url(),
+            self._purchase_url.format(customer=record.customer_id, pk=record.pk),
             money(record.amount),
         )
 

@@ -1,5 +1,7 @@
 """The lean request path (issue 21) renders byte for byte what Django's stock path renders:
-the remembered widgets (mycustomers.renderers) against Django's own form renderer."""
+the remembered widgets (mycustomers.renderers) against Django's own form renderer, the
+cached Filters panel (mycustomers.filter_panel) against its bound fields, URLs
+formatted from one reversed URL against reverse()."""
 
 from __future__ import annotations
 
@@ -8,13 +10,20 @@ from decimal import Decimal
 
 import pytest
 from django.forms.renderers import get_default_renderer
+from django.http import QueryDict
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from contacts.models import ContactEvent
 from contacts.types import ContactType
 from lists.models import CustomerList, SmartList
 from lists.services import set_customer_lists
+from mycustomers.detail_tables import EventTable
+from mycustomers.filters import CustomerFilter, filter_groups
 from mycustomers.models import Customer
 from mycustomers.renderers import CachedWidgetRenderer, frozen
+from mycustomers.tables import url_format
+from mycustomers.views import main
 from tests.factories import add_event, make_customer
 
 pytestmark = pytest.mark.django_db
@@ -56,10 +65,14 @@ def page(client, url: str) -> str:
 
 
 @pytest.mark.parametrize("url", MAIN_VIEWS)
-def test_a_main_view_page_is_the_html_django_renders(owner_client, book, settings, url):
+def test_a_main_view_page_is_the_html_django_renders(
+    owner_client, book, settings, monkeypatch, url
+):
     lean = [page(owner_client, url) for _ in range(2)]  # the widgets' HTML remembered
     assert get_default_renderer().widgets
+    # Stock: Django's form renderer, and the Filters panel's bound fields as they are.
     settings.FORM_RENDERER = STOCK_RENDERER
+    monkeypatch.setattr(main, "panel_groups", lambda form, performer: filter_groups(form))
     stock = page(owner_client, url)
 
     assert lean[0] == stock
@@ -107,3 +120,35 @@ def test_the_remembered_widgets_are_bounded(monkeypatch):
         context = {"widget": {"name": "n", "value": str(value), "attrs": {}, "type": "text"}}
         assert f'value="{value}"' in renderer.render("django/forms/widgets/input.html", context)
     assert len(renderer.widgets) <= 3
+
+
+@pytest.mark.parametrize("pk", [1, 42, 98765432, 987654321, 987654322, 10**12])
+def test_row_urls_formatted_from_one_reversed_url_are_the_reversed_urls(pk):
+    assert url_format("customers:detail", "pk").format(pk=pk) == reverse(
+        "customers:detail", args=[pk]
+    )
+    purchase = url_format("customers:purchase", "customer", "pk")
+    assert purchase.format(customer=7, pk=pk) == reverse("customers:purchase", args=[7, pk])
+    assert purchase.format(customer=pk, pk=3) == reverse("customers:purchase", args=[pk, 3])
+
+
+def test_the_event_type_cell_reads_as_get_type_display(owner, book):
+    for event in ContactEvent.objects.filter(performer=owner):
+        assert EventTable([]).render_type(event) == event.get_type_display()
+
+
+def test_filter_forms_are_shared_only_between_equal_list_choices(owner, colleague):
+    mine = CustomerList.objects.create(performer=owner, name="VIP")
+    theirs = CustomerList.objects.create(performer=colleague, name="VIP")
+
+    def form(performer, list_pk):
+        data = QueryDict(f"list={list_pk}&not_list={list_pk}")
+        return CustomerFilter(data, queryset=Customer.objects.none(), performer=performer).form
+
+    own, foreign = form(owner, mine.pk), form(owner, theirs.pk)
+    assert type(own) is type(foreign)
+    assert own.fields["earnings_min"].widget is not foreign.fields["earnings_min"].widget
+    assert own.is_valid() and not foreign.is_valid()
+    assert set(foreign.errors) == {"list", "not_list"}
+    assert type(form(colleague, theirs.pk)) is not type(own)
+    assert form(colleague, theirs.pk).is_valid()

@@ -20,7 +20,8 @@ from django_tables2 import SingleTableMixin
 
 from lists.models import SmartList
 from mycustomers.counts import cached
-from mycustomers.filters import INITIALS, CustomerFilter, chip_text, filter_groups
+from mycustomers.filter_panel import panel_groups
+from mycustomers.filters import INITIALS, CustomerFilter, chip_text
 from mycustomers.models import COUNTER_FIELDS, Customer, SavedView
 from mycustomers.money import money
 from mycustomers.numbers import ascii_int, page_number
@@ -31,6 +32,7 @@ from mycustomers.tables import (
     DEFAULT_SORT,
     FLAG_FORM_ID,
     FOLLOW_UP_LABELS,
+    ROW_FIELDS,
     CustomerTable,
     customer_cell,
     table_options,
@@ -224,7 +226,7 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
     def _page_lookup(self):
         """Where a page's rows are fetched by member name: the performer's customers with the
         status this view shows (an index lookup each), not the filters once more."""
-        customers = self.get_queryset()
+        customers = self.get_queryset().only(*ROW_FIELDS)
         if self.filterset.shows_blocked():
             return customers.blocked()
         return customers.visible()
@@ -273,7 +275,7 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
             view_filters=self.filterset.active(),
             # Checked rows stay checked across the pages of one view (F8): its filters.
             selection_view=urlencode(self.filterset.active()),
-            filter_groups=filter_groups(self.filterset.form),
+            filter_groups=panel_groups(self.filterset.form, self.request.user),
             filter_errors=self.filterset.error_labels(),
             filters_open=bool(state.filters) or bool(self.filterset.errors),
             filters_count=len(state.filters),
@@ -356,27 +358,9 @@ def csv_order(columns: list[str]) -> list[int]:
     return [CSV_HEADER.index(name) for key in keys for name in CSV_COLUMNS[key]]
 
 
-# What csv_row reads (Customer.is_new and list_label included), and nothing more.
-EXPORT_FIELDS = (
-    "member_name",
-    "nickname",
-    "status",
-    "first_contact",
-    "new_cleared",
-    "has_missed_call",
-    "follow_up",
-    *COUNTER_FIELDS,
-    "earnings",
-    "last_contact",
-    "last_contact_type",
-    "list_names",
-    "affiliate_referral",
-    "usual_gap",
-    "last_paid_day",
-    "due_date",
-    "segment",
-    "trend",
-)
+# What csv_row reads (Customer.is_new and list_label included): the table's cells' columns
+# (overdue_from aside, the same) and the segment and trend.
+EXPORT_FIELDS = (*ROW_FIELDS, "segment", "trend")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
