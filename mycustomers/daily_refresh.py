@@ -1,7 +1,10 @@
-"""The daily refresh of every performer's insights (contacts.rhythm): a background task
-that queues its next run for the next midnight (UTC) when it ends, so that one worker
-keeps it going; ``ensure_scheduled`` starts the chain (``manage.py resume_mass_actions``,
-which ``make run`` runs before the worker)."""
+"""The nightly upkeep, a background task that queues its next run for the next midnight
+(UTC) when it ends, so that one worker keeps it going; ``ensure_scheduled`` starts the chain
+(``manage.py resume_mass_actions``, which ``make run`` runs before the worker):
+
+- the purge of the private data of customers deleted longer ago than the retention, which
+  the Deleted page promises (mycustomers.services.purge_deleted);
+- the refresh of every performer's insights (contacts.rhythm)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from contacts import rhythm
+from mycustomers import services
 from mycustomers.models import Performer
 
 logger = logging.getLogger(__name__)
@@ -21,6 +25,7 @@ logger = logging.getLogger(__name__)
 @task()
 def refresh_every_performer() -> None:
     try:
+        services.purge_deleted()
         for performer in Performer.objects.order_by("pk").iterator():
             rhythm.refresh(performer)
     finally:

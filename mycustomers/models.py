@@ -552,6 +552,26 @@ class Customer(models.Model):
     def is_deleted(self) -> bool:
         return self.status == CustomerStatus.DELETED
 
+    @property
+    def fully_restorable_until(self) -> datetime | None:
+        """A deleted customer's private data (notes, lists, nickname, follow-up) is kept this
+        long after the deletion; the worker's nightly purge erases it then."""
+        if not self.is_deleted or self.status_changed_at is None:
+            return None
+        return self.status_changed_at + timedelta(
+            days=settings.MYCUSTOMERS["DELETED_RETENTION_DAYS"]
+        )
+
+    @property
+    def is_purged(self) -> bool:
+        """Deleted, and the private data erased since (mycustomers.services.purge_deleted)."""
+        return bool(
+            self.is_deleted
+            and self.purged_at
+            and self.status_changed_at
+            and self.purged_at >= self.status_changed_at
+        )
+
     def overdue_factor(self, today: date) -> Decimal | None:
         """Days since the last paid day over the usual gap, to one decimal (R2); None without
         a usual gap."""
