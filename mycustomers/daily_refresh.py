@@ -29,7 +29,9 @@ def refresh_every_performer() -> None:
         for performer in Performer.objects.order_by("pk").iterator():
             rhythm.refresh(performer)
     finally:
-        schedule_next()
+        # Not a second chain: a run taken again after its worker was lost
+        # (mycustomers.workers) may find the next one queued already.
+        ensure_scheduled()
 
 
 def next_midnight(now: datetime | None = None) -> datetime:

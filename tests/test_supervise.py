@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,16 +36,23 @@ def wait_until(condition, seconds: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def test_a_command_that_dies_is_started_again(tmp_path):
+@pytest.mark.parametrize(
+    "ending, said",
+    [
+        ("raise SystemExit(3)", "exited with 3"),
+        ("import os; os.kill(os.getpid(), 9)", "was killed by SIGKILL"),
+    ],
+)
+def test_a_command_that_dies_is_started_again(tmp_path, ending, said):
     runs = tmp_path / "runs"
-    code = f"open({str(runs)!r}, 'a').write('run\\n'); raise SystemExit(3)"
+    code = f"open({str(runs)!r}, 'a').write('run\\n')\n{ending}"
     supervisor = supervise(sys.executable, "-c", code)
     try:
         wait_until(lambda: len(lines(runs)) >= 3)
     finally:
         supervisor.send_signal(signal.SIGTERM)
         _, errors = supervisor.communicate(timeout=30)
-    assert "exited with 3; starting it again" in errors
+    assert f"{said}; starting it again in 0.1 s" in errors
 
 
 def test_a_stop_is_passed_on_and_nothing_starts_again(tmp_path):

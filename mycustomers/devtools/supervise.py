@@ -46,8 +46,9 @@ def supervise(command: list[str]) -> int:
             return code
         if time.monotonic() - started >= STEADY_SECONDS:
             pause = FIRST_PAUSE
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
         print(
-            f"supervise: {command[0]} exited with {code}; starting it again in {pause:.0f} s",
+            f"supervise: {' '.join(command[-2:])} {how}; starting it again in {pause:g} s",
             file=sys.stderr,
             flush=True,
         )

@@ -105,6 +105,10 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default="", help="default: a random one")
 
     def handle(self, *args, queue_name, interval, max_pause, worker_id, **options) -> None:
+        # The same task log as db_worker's ("Task id=… state=SUCCESSFUL"), by verbosity.
+        db_worker.Command(stdout=self.stdout, stderr=self.stderr).configure_logging(
+            options["verbosity"]
+        )
         worker_id = worker_id or get_random_string(32)
         worker = Worker(
             queue_names=queue_name.split(","),
