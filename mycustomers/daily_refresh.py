@@ -4,7 +4,8 @@
 
 - the purge of the private data of customers deleted longer ago than the retention, which
   the Deleted page promises (mycustomers.services.purge_deleted);
-- the refresh of every performer's insights (contacts.rhythm)."""
+- the refresh of every performer's insights (contacts.rhythm);
+- forgetting workers gone for a week (mycustomers.workers)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from contacts import rhythm
-from mycustomers import services
+from mycustomers import services, workers
 from mycustomers.models import Performer
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ def refresh_every_performer() -> None:
         services.purge_deleted()
         for performer in Performer.objects.order_by("pk").iterator():
             rhythm.refresh(performer)
+        workers.forget_old()
     finally:
         # Not a second chain: a run taken again after its worker was lost
         # (mycustomers.workers) may find the next one queued already.

@@ -104,7 +104,8 @@ def reclaim(*, own: str = "") -> int:
 
 
 def forget_old(days: int = 7) -> int:
-    """Drop the beats of workers gone for ``days`` (one row per worker ever started)."""
+    """Drop the beats of workers gone for ``days`` (one row per worker ever started; the
+    nightly upkeep, mycustomers.daily_refresh)."""
     cutoff = Now() - timedelta(days=days)
     deleted, _ = WorkerBeat.objects.filter(seen_at__lt=cutoff).delete()
     return deleted

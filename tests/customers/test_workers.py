@@ -157,3 +157,12 @@ def test_the_pause_between_tries_doubles_up_to_the_longest_and_starts_again():
         assert 0.8 * expected <= wait <= 1.2 * expected  # give or take a jitter
     pause.reset()
     assert 0.8 <= pause.take() <= 1.2
+
+
+def test_workers_gone_for_a_week_are_forgotten():
+    worker_seen("old", timedelta(days=8), stopped=True)
+    worker_seen("killed", timedelta(days=8))
+    worker_seen("recent", timedelta(days=6), stopped=True)
+
+    assert workers.forget_old() == 2
+    assert list(WorkerBeat.objects.values_list("worker_id", flat=True)) == ["recent"]
