@@ -37,10 +37,11 @@ endif
 db-stop:
 	@if [ -x $(PY) ]; then $(PY) -m mycustomers.devtools.pgcluster stop; fi
 
-# The web server, and beside it the worker that runs large mass actions in the background.
+# The web server, and beside it the worker that runs large mass actions in the background
+# (started again if it dies; it outlives a database restart by itself).
 run: db
 	$(PY) manage.py prepare_run
-	@$(PY) manage.py db_worker --no-reload --interval 0.5 & worker=$$!; \
+	@$(PY) -m mycustomers.devtools.supervise $(PY) manage.py run_worker --interval 0.5 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

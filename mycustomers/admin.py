@@ -18,7 +18,15 @@ from django.utils.html import format_html
 
 from contacts.models import ContactEvent
 from mycustomers import services
-from mycustomers.models import COUNTER_FIELDS, Customer, MassAction, Member, Performer, SavedView
+from mycustomers.models import (
+    COUNTER_FIELDS,
+    Customer,
+    MassAction,
+    Member,
+    Performer,
+    SavedView,
+    WorkerBeat,
+)
 
 # Rows on one changelist page of the tables that grow to millions of rows.
 BIG_TABLE_PAGE = 50
@@ -288,6 +296,15 @@ class MassActionAdmin(ReadOnlyMixin, BigTableAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("customer_ids")
+
+
+@admin.register(WorkerBeat)
+class WorkerBeatAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The background workers and when each last said it was alive (mycustomers.workers)."""
+
+    list_display = ("worker_id", "host", "pid", "started_at", "seen_at", "stopped_at")
+    search_fields = ("worker_id", "host")
+    ordering = ("-seen_at",)
 
 
 @admin.register(SavedView)

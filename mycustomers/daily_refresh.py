@@ -1,8 +1,14 @@
-"""The daily refresh of every performer's insights (contacts.rhythm): a background task
-that queues its next run for the next midnight (UTC) when it ends, so that one worker
-keeps it going; ``ensure_scheduled`` starts the chain (``manage.py resume_mass_actions``,
-which ``make run`` runs before the worker). ``refresh_performer`` refreshes one performer
-in the background (a large one who changed their time zone)."""
+"""The nightly upkeep, a background task that queues its next run for the next midnight
+(UTC) when it ends, so that one worker keeps it going; ``ensure_scheduled`` starts the chain
+(``manage.py resume_mass_actions``, which ``make run`` runs before the worker):
+
+- the purge of the private data of customers deleted longer ago than the retention, which
+  the Deleted page promises (mycustomers.services.purge_deleted);
+- the refresh of every performer's insights (contacts.rhythm);
+- forgetting workers gone for a week (mycustomers.workers).
+
+``refresh_performer`` refreshes one performer in the background (a large one who changed
+their time zone)."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from contacts import rhythm
+from mycustomers import services, workers
 from mycustomers.models import Performer
 
 logger = logging.getLogger(__name__)
@@ -22,10 +29,14 @@ logger = logging.getLogger(__name__)
 @task()
 def refresh_every_performer() -> None:
     try:
+        services.purge_deleted()
         for performer in Performer.objects.order_by("pk").iterator():
             rhythm.refresh(performer)
+        workers.forget_old()
     finally:
-        schedule_next()
+        # Not a second chain: a run taken again after its worker was lost
+        # (mycustomers.workers) may find the next one queued already.
+        ensure_scheduled()
 
 
 @task()

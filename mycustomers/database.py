@@ -1,4 +1,5 @@
-"""Reading times that PostgreSQL holds but Python cannot.
+"""What the app needs of its database connection beyond Django: reading times that
+PostgreSQL holds but Python cannot, and telling a lost connection from a failed statement.
 
 PostgreSQL keeps timestamps from 4713 BC to AD 294276; Python's datetime only years 1 to 9999.
 A row holding such a time (an import made before events were range-checked) would fail every
@@ -12,6 +13,7 @@ import functools
 import logging
 from datetime import UTC, datetime
 
+from django.db import InterfaceError, OperationalError
 from psycopg import DataError
 from psycopg.adapt import Loader
 from psycopg.postgres import types
@@ -56,3 +58,21 @@ def _tolerant(loader: type[Loader]) -> type[Loader]:
                 return (EARLIEST if text.endswith("BC") else LATEST).replace(tzinfo=self.timezone)
 
     return TolerantLoader
+
+
+# SQLSTATEs of a server going away: admin_shutdown (a restart, pg_terminate_backend),
+# crash_shutdown, cannot_connect_now (starting or stopping); class 08 is "connection
+# exception". A statement timeout (57014) or a deadlock (40P01) is an error of the work.
+SERVER_GONE = {"57P01", "57P02", "57P03"}
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether ``error`` says the database went away (restart, failover, a terminated or
+    refused connection), after which the same work can simply be tried again."""
+    if isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    # No SQLSTATE: psycopg's own error of a connection that failed or broke.
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in SERVER_GONE

@@ -24,23 +24,28 @@ from typing import Generic, TypeVar
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
-from django.db.models import Func, IntegerField, QuerySet
+from django.db.models import Exists, Func, IntegerField, OuterRef, QuerySet, TextField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django.utils.translation import ngettext
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from contacts.mail import deliver_mail
 from lists import services as list_services
 from lists.models import CustomerList, list_members
 from mycustomers import services
+from mycustomers.database import connection_lost
 from mycustomers.errors import ActionError
 from mycustomers.models import Customer, MassAction, Performer
 from mycustomers.selection import Selection, selected
 
 logger = logging.getLogger(__name__)
 Kind = MassAction.Kind
-# A worker takes a queued action within a second or two, unless it is busy or stopped: after
-# this long the banner says it is still waiting for it.
+# A running worker says it is alive every few seconds (mycustomers.workers): after this long
+# without a word from any, the banner of a running action says so.
 WORKER_SILENCE = timedelta(minutes=1)
 
 
@@ -99,14 +104,25 @@ def start(*, performer: Performer, kind: str, customers: QuerySet, **params) -> 
 
 
 def resume_unfinished() -> int:
-    """Queue again every action still running (after a worker stopped mid-way). Harmless if
-    one is in fact still running: chunks are taken one at a time under a lock."""
-    running = list(
-        MassAction.objects.filter(state=MassAction.State.RUNNING).values_list("pk", flat=True)
-    )
-    for pk in running:
-        run_mass_action.enqueue(pk)
-    return len(running)
+    """Queue again every action still running that no task is waiting to run or running
+    (its task ended with the database gone, or under a worker that does not hand work back:
+    mycustomers.workers hands back the tasks of a worker that is gone). Exactly once, among
+    any number of callers: each action is locked first (SKIP LOCKED: a chunk in progress
+    holds it, so its action is alive) and queued only if it still has no task."""
+    tasks = DBTaskResult.objects.filter(
+        task_path=run_mass_action.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+    ).alias(action_id=KT("args_kwargs__args__0"))  # run_mass_action(action_id)
+    its_task = tasks.filter(action_id=Cast(OuterRef("pk"), TextField()))
+    orphans = MassAction.objects.filter(state=MassAction.State.RUNNING).exclude(Exists(its_task))
+    with transaction.atomic():
+        locked = orphans.select_for_update(skip_locked=True).values_list("pk", flat=True)
+        # Asked again once locked (a new snapshot): one queued by a caller that held the
+        # lock just before shows its task now.
+        pks = list(orphans.filter(pk__in=list(locked)).values_list("pk", flat=True))
+        for pk in pks:
+            run_mass_action.enqueue(pk)
+    return len(pks)
 
 
 def cancel(action: MassAction) -> None:
@@ -204,7 +220,9 @@ def run_mass_action(action_id: int) -> None:
 def apply_next_chunk(action_id: int) -> bool:
     """Apply the action to its next chunk of customers; returns whether any are left.
 
-    An error rolls the chunk back and ends the action as failed, with the reason."""
+    An error rolls the chunk back and ends the action as failed, with the reason; but the
+    database going away (restart, failover) only rolls the chunk back: the action goes on
+    from there once the database answers (mycustomers.workers runs its task again)."""
     try:
         with transaction.atomic():
             action = (
@@ -234,6 +252,8 @@ def apply_next_chunk(action_id: int) -> bool:
             action.save(update_fields=fields)
             return action.is_running
     except Exception as error:
+        if connection_lost(error):
+            raise
         logger.exception("Mass action %s failed", action_id)
         MassAction.objects.filter(pk=action_id, state=MassAction.State.RUNNING).update(
             state=MassAction.State.FAILED,
@@ -309,17 +329,28 @@ def _verbs(action: MassAction) -> tuple[str, str]:
     return VERBS[action.kind]
 
 
-def describe(action: MassAction) -> str:
-    """What the progress banner says of an action."""
+def _worker_absence(action: MassAction, now: datetime) -> str:
+    """Said of an action older than WORKER_SILENCE while no worker has been seen for that
+    long, whatever its progress: it goes on by itself once a worker runs again."""
+    seen = getattr(action, "worker_seen_at", None)
+    if now - action.created_at <= WORKER_SILENCE or (seen and now - seen <= WORKER_SILENCE):
+        return ""
+    if seen is None:
+        return "No background worker is running: it goes on once one runs."
+    return (
+        f"No background worker has been seen for {timesince(seen, now)}: it goes on once one runs."
+    )
+
+
+def describe(action: MassAction, now: datetime | None = None) -> str:
+    """What the progress banner says of an action (``MassActionQuerySet.to_show``'s, which
+    knows when a worker was last seen)."""
     doing, done = _verbs(action)
     if action.state == MassAction.State.RUNNING:
-        if action.processed:
-            progress = f"{action.processed:,} done so far"
-        elif timezone.now() - action.created_at > WORKER_SILENCE:
-            progress = "still waiting for the background worker"
-        else:
-            progress = "waiting to start"
-        return f"{doing} {_customers(action.total)}: {progress}."
+        progress = f"{action.processed:,} done so far" if action.processed else "waiting to start"
+        said = f"{doing} {_customers(action.total)}: {progress}."
+        absent = _worker_absence(action, now or timezone.now())
+        return f"{said} {absent}" if absent else said
     summary = f"{done} {_customers(action.changed)}"
     if action.state == MassAction.State.DONE:
         return f"{summary}."

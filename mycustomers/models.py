@@ -452,6 +452,9 @@ class Customer(models.Model):
         db_persist=True,
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # When purge_deleted last erased the customer's private data (docs/user-guide.md,
+    # "Deleted customers"); a customer deleted again later is purged again.
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     # Database defaults: customers are also created by raw SQL (events, demo data).
     # The customer's rhythm and value (docs/user-guide.md, "Rhythm and segments"), derived
@@ -561,6 +564,26 @@ class Customer(models.Model):
     def is_deleted(self) -> bool:
         return self.status == CustomerStatus.DELETED
 
+    @property
+    def fully_restorable_until(self) -> datetime | None:
+        """A deleted customer's private data (notes, lists, nickname, follow-up) is kept this
+        long after the deletion; the worker's nightly purge erases it then."""
+        if not self.is_deleted or self.status_changed_at is None:
+            return None
+        return self.status_changed_at + timedelta(
+            days=settings.MYCUSTOMERS["DELETED_RETENTION_DAYS"]
+        )
+
+    @property
+    def is_purged(self) -> bool:
+        """Deleted, and the private data erased since (mycustomers.services.purge_deleted)."""
+        return bool(
+            self.is_deleted
+            and self.purged_at
+            and self.status_changed_at
+            and self.purged_at >= self.status_changed_at
+        )
+
     def overdue_factor(self, today: date) -> Decimal | None:
         """Days since the last paid day over the usual gap, to one decimal (R2); None without
         a usual gap."""
@@ -593,11 +616,15 @@ class MassActionQuerySet(TenantQuerySet):
         """What the banner reports, oldest first: the latest SHOWN_ACTIONS actions still
         running, or finished in the last day and not dismissed."""
         since = (now or timezone.now()) - timedelta(days=1)
+        live_workers = WorkerBeat.objects.filter(stopped_at__isnull=True).order_by("-seen_at")
         latest = (
             self.filter(dismissed=False)
             .filter(models.Q(state=MassAction.State.RUNNING) | models.Q(finished_at__gte=since))
             .select_related("mail")
             .defer("customer_ids")
+            # When a running worker last said it was alive (mycustomers.workers), in the
+            # same query: the banner says when none has been seen for a while.
+            .annotate(worker_seen_at=models.Subquery(live_workers.values("seen_at")[:1]))
             .order_by("-created_at", "-pk")[:SHOWN_ACTIONS]
         )
         return list(reversed(latest))
@@ -671,6 +698,23 @@ class MassAction(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.processed / self.total) if self.total else 100
+
+
+class WorkerBeat(models.Model):
+    """A background worker (``manage.py run_worker``) saying it is alive, every few seconds
+    (mycustomers.workers). A task whose worker has not been seen for ``WORKER_LEASE_SECONDS``
+    is run again by another; the banner says when no worker has been seen for a minute."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now)
+    # Set by a worker that stops cleanly: its tasks can be taken over at once.
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.host}:{self.pid})"
 
 
 class SavedView(models.Model):

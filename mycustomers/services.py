@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Greatest, Now
+from django.db.models import BigIntegerField, F, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast, Greatest, Now
 from django.utils import timezone
 
 from contacts.activity import log_activity
@@ -233,26 +235,68 @@ def _locked(performer: Performer, customer: Customer) -> Customer:
         raise ActionError("That customer is not yours.") from exc
 
 
+# Activity entries that quote the performer's private data about a customer (a note's text,
+# a nickname, a follow-up status, list names): a purge keeps the entry (what was done, when)
+# and erases the quote.
+QUOTING_VERBS = (
+    ActivityVerb.NOTE_ADDED,
+    ActivityVerb.NOTE_EDITED,
+    ActivityVerb.NOTE_DELETED,
+    ActivityVerb.NICKNAME_CHANGED,
+    ActivityVerb.FOLLOW_UP_CHANGED,
+    ActivityVerb.LISTS_CHANGED,
+)
+
+
 def purge_deleted(*, older_than_days: int | None = None, now=None) -> int:
-    """Forget the private state of customers deleted longer ago than the retention: their
-    notes, lists, nickname and follow-up status. The customer row, its counters and every
-    event stay, so earnings history and reports never change; a purged customer who contacts
-    the performer again comes back with that history. Returns how many were purged."""
+    """Erase the performer's private data about customers deleted longer ago than the
+    retention (SPEC §2, A5; docs/user-guide.md, "Deleted customers"): notes, lists, nickname
+    and follow-up status, everywhere they are kept: the customer row, the notes, the list
+    memberships, the activity entries that quote them (kept, without the quote) and the
+    admin's change history.
+
+    What passed between the performer and the customer stays: every event (so counters,
+    earnings and reports never change), the mail and offers sent, the feedback received, and
+    the activity entries themselves. A purged customer who is restored, or contacts the
+    performer again, comes back with those. A customer deleted again after a restore is
+    purged again. Returns how many were purged."""
     days = (
         settings.MYCUSTOMERS["DELETED_RETENTION_DAYS"]
         if older_than_days is None
         else older_than_days
     )
-    cutoff = (now or timezone.now()) - timedelta(days=days)
+    now = now or timezone.now()
     stale = (
         Customer.objects.deleted()
-        .filter(status_changed_at__lt=cutoff)
-        .exclude(nickname="", follow_up="", list_names="", notes__isnull=True)
+        .filter(status_changed_at__lt=now - timedelta(days=days))
+        .filter(Q(purged_at__isnull=True) | Q(purged_at__lt=F("status_changed_at")))
     )
     with transaction.atomic(), selected(stale) as selection:
-        Note.objects.filter(customer__in=selection.ids()).delete()
+        notes = Note.objects.filter(customer__in=selection.ids())
+        _erase_admin_history(Note, notes, repr_from=None)
+        _erase_admin_history(
+            Customer, Customer.objects.filter(pk__in=selection.ids()), repr_from="member_name"
+        )
+        notes.delete()
         Membership.objects.filter(customer__in=selection.ids()).delete()
+        Activity.objects.filter(customer__in=selection.ids(), verb__in=QUOTING_VERBS).exclude(
+            detail=""
+        ).update(detail="")
         Customer.objects.filter(pk__in=selection.ids()).update(
-            nickname="", follow_up="", list_names=""
+            nickname="", follow_up="", list_names="", purged_at=now
         )
         return selection.count
+
+
+def _erase_admin_history(model, rows: QuerySet, *, repr_from: str | None) -> None:
+    """The Django admin's log names what it changed (``str()``: a customer's nickname, a
+    note's first words) and its inlines: keep that it changed, not what it said."""
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(model),
+        object_id__in=rows.values(text_pk=Cast("pk", TextField())),
+    )
+    if repr_from is None:
+        entries.update(object_repr="(erased)", change_message="")
+    else:
+        name = rows.filter(pk=Cast(OuterRef("object_id"), BigIntegerField())).values(repr_from)
+        entries.update(object_repr=Subquery(name), change_message="")

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from contacts.services import NewEvent, record_events
 from contacts.types import ContactType
-from mycustomers.models import Customer, Member, Performer
+from mycustomers.models import Customer, Member, Performer, WorkerBeat
 
 
 class PerformerFactory(factory.django.DjangoModelFactory):
@@ -61,3 +61,11 @@ def make_customer(performer: Performer, member_name: str, **event_kwargs) -> Cus
     """A customer with one (by default old) call, so they are neither new nor flagged."""
     event_kwargs.setdefault("ago", timedelta(days=90))
     return add_event(performer, member_name, **event_kwargs)
+
+
+def worker_seen(worker_id: str, ago: timedelta, *, stopped: bool = False) -> WorkerBeat:
+    """A background worker last seen ``ago`` (and then stopped cleanly, if ``stopped``)."""
+    when = timezone.now() - ago
+    return WorkerBeat.objects.create(
+        worker_id=worker_id, seen_at=when, stopped_at=when if stopped else None
+    )

@@ -26,6 +26,7 @@ REFERENCE_TABLES: dict[str, str] = {
     "mycustomers.Member": "platform accounts, customers of many performers; names unique",
     "mycustomers.Performer_groups": "Django's auth link table of the performer (staff groups)",
     "mycustomers.Performer_user_permissions": "Django's auth link table of the performer",
+    "mycustomers.WorkerBeat": "the background workers' heartbeats, beside the task queue's rows",
 }
 
 # Tables that migrations create in raw SQL, with no model.

@@ -193,6 +193,9 @@ MYCUSTOMERS = {
     # customers per transaction (mycustomers.jobs): the request answers at once.
     "BACKGROUND_ACTION_MIN": 5_000,
     "BACKGROUND_CHUNK": 5_000,
+    # A task whose worker has not said it is alive for this long is given to another worker
+    # (mycustomers.workers); a worker says so every few seconds, whatever it is doing.
+    "WORKER_LEASE_SECONDS": 60,
     # Events may happen from EVENT_TIME_MIN to EVENT_TIME_MAX_AHEAD after now (clocks drift);
     # anything else is a bad row. PostgreSQL would store year 0 or 10000 (in UTC), which
     # Python cannot read back.
@@ -207,8 +210,9 @@ MYCUSTOMERS = {
     "TRUSTED_PROXY_COUNT": int(os.environ.get("MYCUSTOMERS_TRUSTED_PROXY_COUNT", "0")),
 }
 
-# Background work (large mass actions) is queued in the database and run by
-# `manage.py db_worker` (django-tasks-db); `make run` starts one beside the web server.
+# Background work (large mass actions, the daily refresh) is queued in the database and run
+# by `manage.py run_worker` (django-tasks-db's worker, kept alive through database restarts);
+# `make run` starts one beside the web server.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 LOGGING = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import DatabaseError, transaction
@@ -423,8 +424,20 @@ class DeletedCustomersView(LoginRequiredMixin, ListView):
             Customer.objects.for_performer(self.request.user)
             .deleted()
             .order_by("-status_changed_at", "member_name")
-            .only("member_name", "nickname", "status_changed_at", "last_contact", "earnings")
+            .only(
+                "member_name",
+                "nickname",
+                "status",
+                "status_changed_at",
+                "purged_at",
+                "last_contact",
+                "earnings",
+            )
         )
+
+    def get_context_data(self, **kwargs):
+        retention = settings.MYCUSTOMERS["DELETED_RETENTION_DAYS"]
+        return super().get_context_data(retention_days=retention, **kwargs)
 
     def paginate_queryset(self, queryset, page_size):
         # A bad or too-large page number falls back instead of 404ing (M13).

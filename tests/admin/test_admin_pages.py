@@ -26,7 +26,7 @@ from lists import services as list_services
 from lists.models import CustomerList, Membership
 from mycustomers.models import Customer, CustomerStatus, MassAction, Member, Performer
 from mycustomers.saved_views import save_view
-from tests.factories import make_customer
+from tests.factories import make_customer, worker_seen
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +61,7 @@ def world(owner, colleague):
     MassAction.objects.create(
         performer=owner, kind=MassAction.Kind.BLOCK, customer_ids=[alice.pk], total=1
     )
+    worker_seen("worker-1", timedelta(seconds=5))
     return alice
 
 

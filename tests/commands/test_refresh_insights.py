@@ -80,9 +80,12 @@ def test_the_daily_refresh_queues_itself_for_the_next_midnight_once(owner, regul
     assert daily_refresh.ensure_scheduled() is False
     (queued,) = DBTaskResult.objects.all()
     assert queued.run_after == daily_refresh.next_midnight()
+    queued.claim("worker-1")  # midnight: a worker runs it
     daily_refresh.refresh_every_performer.call()
     assert Customer.objects.get(pk=regular.pk).segment == "Lost"
     assert DBTaskResult.objects.count() == 2  # the next one
+    daily_refresh.refresh_every_performer.call()  # run again, its worker lost meanwhile
+    assert DBTaskResult.objects.filter(status="READY").count() == 1  # still one chain
 
 
 def test_next_midnight_is_the_start_of_the_next_utc_day():

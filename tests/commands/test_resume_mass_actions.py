@@ -21,7 +21,7 @@ def test_it_finishes_what_a_stopped_worker_left(owner):
     )
     out = io.StringIO()
     call_command("resume_mass_actions", stdout=out)  # tests run tasks as they are queued
-    assert out.getvalue() == "Resumed 1 unfinished mass action(s).\n"
+    assert out.getvalue() == "Queued again 1 unfinished background task(s).\n"
     action.refresh_from_db()
     assert (action.state, action.changed) == ("done", 2)
 

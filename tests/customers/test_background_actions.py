@@ -16,7 +16,7 @@ from lists.services import set_customer_lists
 from mycustomers import jobs
 from mycustomers.jobs import MembersUpdate, delete_list, rename_list
 from mycustomers.models import Customer, CustomerStatus, MassAction
-from tests.factories import make_customer
+from tests.factories import make_customer, worker_seen
 
 pytestmark = pytest.mark.django_db
 
@@ -449,10 +449,30 @@ def test_the_banner_shows_the_latest_five_of_the_last_day(owner, owner_client, p
     assert [a.pk for a in MassAction.objects.for_performer(owner).to_show()] == [actions[1].pk]
 
 
-def test_an_action_nobody_runs_says_it_waits_for_the_worker(owner, people, queue_only):
+def test_an_action_nobody_runs_says_no_worker_runs(owner, people, queue_only):
     action = start(owner, MassAction.Kind.BLOCK)
     assert jobs.describe(action) == "Blocking 5 customers: waiting to start."
     action.created_at -= timedelta(minutes=2)
     assert jobs.describe(action) == (
-        "Blocking 5 customers: still waiting for the background worker."
+        "Blocking 5 customers: waiting to start. "
+        "No background worker is running: it goes on once one runs."
     )
+
+
+def test_the_banner_says_when_no_worker_was_seen_for_a_minute_whatever_the_progress(
+    owner, owner_client, people, queue_only
+):
+    action = start(owner, MassAction.Kind.BLOCK)
+    jobs.apply_next_chunk(action.pk)  # 2 of 5 done, then the worker went away
+    MassAction.objects.filter(pk=action.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    worker_seen("gone", timedelta(minutes=3, seconds=5))
+    worker_seen("stopped", timedelta(seconds=5), stopped=True)  # stopped cleanly: not running
+
+    assert "Blocking 5 customers: 2 done so far. No background worker has been seen for 3" in (
+        banner(owner_client.get(reverse("customers:list")))
+    )
+
+    worker_seen("alive", timedelta(seconds=10))
+    page = banner(owner_client.get(reverse("customers:list")))
+    assert "Blocking 5 customers: 2 done so far." in page
+    assert "No background worker" not in page

@@ -1,18 +1,34 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.apps import apps
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.management import CommandError, call_command
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
-from contacts.models import ContactEvent, Note
+from contacts.mail import send_mail
+from contacts.models import ContactEvent, Feedback, Note
+from contacts.notes import add_note, edit_note
+from contacts.offers import send_offer
 from lists.models import CustomerList, Membership
 from lists.services import set_customer_lists
-from mycustomers.models import Customer
-from mycustomers.services import delete_customers
-from tests.factories import make_customer
+from mycustomers.daily_refresh import refresh_every_performer
+from mycustomers.models import Customer, FollowUpStatus
+from mycustomers.services import (
+    QUOTING_VERBS,
+    delete_customers,
+    purge_deleted,
+    set_follow_up,
+    set_nickname,
+)
+from tests.factories import add_event, make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +85,206 @@ def test_purge_below_the_retention_must_be_explicit(owner):
     call_command("purge_deleted", "--days", "7", "--below-retention", stdout=StringIO())
     week_old.refresh_from_db()
     assert week_old.nickname == ""
+
+
+# The Deleted page's promise (docs/user-guide.md, "Deleted customers"), one test each.
+
+NOTE = "Likes tarot on Sunday evenings"
+NICKNAME = "Moonbeam"
+SECRETS = (NOTE, NICKNAME, "Sunday evenings")
+
+
+@pytest.fixture
+def known(owner):
+    """A customer the performer knows well: lists, notes, nickname, follow-up, each quoted
+    by the activity history, and the admin's change history; mail, an offer and feedback."""
+    customer = make_customer(owner, "Stella", amount=25)
+    qs = Customer.objects.filter(pk=customer.pk)
+    vip = CustomerList.objects.create(performer=owner, name="Tarot circle")
+    set_customer_lists(performer=owner, customers=qs, lists=[vip])
+    set_nickname(performer=owner, customer=customer, nickname=NICKNAME)
+    set_follow_up(performer=owner, customer=customer, follow_up=FollowUpStatus.SPOKE)
+    note = add_note(performer=owner, customer=customer, body=NOTE)
+    edit_note(performer=owner, note=note, body=f"{NOTE}, and the moon")
+    add_note(performer=owner, customer=customer, body="Second thought about Sunday evenings")
+    send_mail(performer=owner, customers=qs, subject="Hello", body="A reading for you")
+    send_offer(performer=owner, customer=customer, value=Decimal("5"), message="Half price")
+    Feedback.objects.create(performer=owner, customer=customer, rating=5, comment="Wonderful")
+    customer.refresh_from_db()
+    LogEntry.objects.log_actions(
+        user_id=owner.pk, queryset=[customer], action_flag=CHANGE, change_message=NOTE
+    )
+    return customer
+
+
+def delete(owner, customer, days_ago):
+    qs = Customer.objects.filter(pk=customer.pk)
+    delete_customers(performer=owner, customers=qs)
+    qs.update(status_changed_at=timezone.now() - timedelta(days=days_ago))
+
+
+def private_data(customer) -> dict:
+    customer.refresh_from_db()
+    return {
+        "nickname": customer.nickname,
+        "follow_up": customer.follow_up,
+        "list_names": customer.list_names,
+        "memberships": customer.memberships.count(),
+        "notes": sorted(customer.notes.values_list("body", flat=True)),
+        "quotes": sorted(
+            customer.activities.filter(verb__in=QUOTING_VERBS).values_list("detail", flat=True)
+        ),
+    }
+
+
+def shared_history(customer) -> dict:
+    customer.refresh_from_db()
+    return {
+        "counters": (customer.live_calls, customer.mail_sent, customer.earnings),
+        "contacts": (customer.first_contact, customer.last_contact),
+        "events": customer.events.count(),
+        "mail": list(customer.deliveries.values_list("mail__subject", "mail__body")),
+        "offers": list(customer.offers.values_list("value", "message")),
+        "feedback": list(customer.feedback.values_list("rating", "comment")),
+        "activity": list(customer.activities.values_list("verb", flat=True)),
+    }
+
+
+def restore(owner_client, customer):
+    owner_client.post(reverse("customers:restore"), {"ids": [customer.pk]})
+    customer.refresh_from_db()
+    assert customer.status == "active"
+
+
+@pytest.fixture
+def nightly(settings):
+    """The worker's nightly upkeep (purge included), which queues its next run."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    return refresh_every_performer.call
+
+
+def test_within_the_retention_a_restore_brings_back_everything(owner, owner_client, known, nightly):
+    before = private_data(known), shared_history(known)["counters"]
+    delete(owner, known, days_ago=29)
+
+    nightly()
+    restore(owner_client, known)
+
+    assert (private_data(known), shared_history(known)["counters"]) == before
+
+
+def test_after_the_retention_the_private_data_is_erased_everywhere(owner, owner_client, known):
+    delete(owner, known, days_ago=31)
+
+    assert purge_deleted() == 1
+
+    assert private_data(known) == {
+        "nickname": "",
+        "follow_up": "",
+        "list_names": "",
+        "memberships": 0,
+        "notes": [],
+        "quotes": [""] * 6,  # lists, nickname, follow-up, note added, edited, added
+    }
+    assert known.purged_at is not None
+    for secret in SECRETS:
+        assert tables_holding(secret) == []
+    page = owner_client.get(known.get_absolute_url()).content.decode()
+    assert "Added a note" in page  # what was done stays, not what was written
+    assert NICKNAME not in page and "Sunday" not in page
+
+
+def test_after_the_retention_what_passed_between_them_stays(owner, owner_client, known):
+    delete(owner, known, days_ago=31)
+    before = shared_history(known)
+
+    purge_deleted()
+    assert shared_history(known) == before
+    restore(owner_client, known)
+    assert shared_history(known)["counters"] == before["counters"]
+    page = owner_client.get(known.get_absolute_url()).content.decode()
+    assert "Wonderful" in page and "$25.00" in page
+
+
+def test_a_purged_customer_who_contacts_again_comes_back(owner, known):
+    delete(owner, known, days_ago=31)
+    purge_deleted()
+
+    add_event(owner, "Stella")
+
+    known.refresh_from_db()
+    assert (known.status, known.live_calls, known.nickname) == ("active", 2, "")
+
+
+def test_the_nightly_upkeep_purges_without_an_operator(owner, known, nightly):
+    delete(owner, known, days_ago=31)
+
+    nightly()
+
+    assert private_data(known)["notes"] == []
+
+
+def test_a_customer_deleted_again_after_a_restore_is_purged_again(owner, owner_client, known):
+    delete(owner, known, days_ago=70)
+    five_weeks_ago = timezone.now() - timedelta(days=35)
+    assert purge_deleted(now=five_weeks_ago) == 1
+    assert purge_deleted(now=five_weeks_ago) == 0  # nothing left to erase
+    restore(owner_client, known)
+    set_nickname(performer=owner, customer=known, nickname="Starlight")
+
+    delete(owner, known, days_ago=31)
+
+    assert purge_deleted() == 1
+    assert private_data(known)["nickname"] == ""
+
+
+def test_the_deleted_page_says_exactly_what_a_restore_brings_back(owner, owner_client, known):
+    recent = make_customer(owner, "Recent")
+    delete(owner, recent, days_ago=3)
+    delete(owner, known, days_ago=31)
+    purge_deleted()
+
+    page = owner_client.get(reverse("customers:deleted")).content.decode()
+
+    assert "keep their history, notes and feedback" not in page
+    assert (
+        "For 30 days after you delete a customer, restoring them brings back everything: "
+        "their lists, notes, nickname and follow-up status. After that, those are erased for "
+        "good, from their activity history too"
+    ) in page
+    assert (
+        "Their contact history, earnings, the mail and offers you sent and their feedback "
+        "are always kept"
+    ) in page
+    recent.refresh_from_db()
+    restorable = timezone.localtime(recent.status_changed_at) + timedelta(days=30)
+    assert f"<td>{restorable:%b} {restorable.day}, {restorable.year}</td>" in page
+    purged = timezone.localtime(private_purge_time(known))
+    assert (
+        "Lists, notes, nickname and follow-up erased "
+        f"{purged:%b} {purged.day}, {purged.year}" in page
+    )
+
+
+def private_purge_time(customer):
+    customer.refresh_from_db()
+    return customer.purged_at
+
+
+def tables_holding(text: str) -> list[str]:
+    """Every first-party table, and the admin's log, with a text column holding ``text``."""
+    found = []
+    for model in [*apps.get_app_config("mycustomers").get_models(), LogEntry,
+                  *apps.get_app_config("contacts").get_models(),
+                  *apps.get_app_config("lists").get_models()]:  # fmt: skip
+        fields = [
+            f.name
+            for f in model._meta.concrete_fields
+            if isinstance(f, (models.CharField, models.TextField))
+        ]
+        query = Q()
+        for name in fields:
+            query |= Q(**{f"{name}__contains": text})
+        if fields and model.objects.filter(query).exists():
+            found.append(model._meta.label)
+    return found

@@ -9,8 +9,10 @@ from mycustomers.services import purge_deleted
 
 class Command(BaseCommand):
     help = (
-        "Forget notes, lists, nickname and follow-up of customers deleted longer ago than the "
-        "retention (DELETED_RETENTION_DAYS). Customers and their events are kept."
+        "Erase notes, lists, nickname and follow-up of customers deleted longer ago than the "
+        "retention (DELETED_RETENTION_DAYS), with their quotes in the activity and admin "
+        "history. Customers, events, mail, offers and feedback are kept. The worker runs it "
+        "every night."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,17 +1,17 @@
 from django.core.management.base import BaseCommand
 
-from mycustomers import daily_refresh
-from mycustomers.jobs import resume_unfinished
+from mycustomers import daily_refresh, workers
 
 
 class Command(BaseCommand):
     help = (
-        "Queue again the background mass actions a stopped worker left unfinished "
-        "(run before starting `manage.py db_worker`; harmless while one runs)."
+        "Queue again the background work that no worker runs any more: tasks of workers "
+        "that stopped or have not been seen for WORKER_LEASE_SECONDS, and mass actions "
+        "with no task (harmless while workers run: each is handed back once)."
     )
 
     def handle(self, *args, **options):
-        count = resume_unfinished()
+        count = workers.reclaim()
         if count:
-            self.stdout.write(f"Resumed {count} unfinished mass action(s).")
+            self.stdout.write(f"Queued again {count} unfinished background task(s).")
         daily_refresh.ensure_scheduled()
