@@ -78,16 +78,15 @@ class SelectionActionView(LoginRequiredMixin, View):
             return self.handle_no_permission()
         data = request.POST if request.method == "POST" else request.GET
         self.selection = SelectionForm(data, performer=request.user)
+        # Before anything else a page does on GET or POST (a compose page's draft, say).
+        if request.method in ("GET", "POST") and not self.selection.is_valid():
+            return self.refuse_selection()
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
-        if not self.selection.is_valid():
-            return self.refuse_selection()
         return self.render(self.make_form(None))
 
     def post(self, request, *args, **kwargs):
-        if not self.selection.is_valid():
-            return self.refuse_selection()
         form = self.make_form(request.POST)
         if form is not None and not form.is_valid():
             return self.render(form, status=400)

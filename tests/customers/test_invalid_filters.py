@@ -30,7 +30,7 @@ def test_an_unknown_list_names_the_display_list_not_the_search(owner_client, boo
     assert "Display list" in message
     assert "search" not in message.lower()
     assert '<a href="/customers/">Clear filters</a>' in message
-    controls = response.content.decode().split('role="search"')[1].split("</form>")[0]
+    controls = response.content.decode().split('<form class="controls"')[1].split("</form>")[0]
     assert 'href="/customers/">Clear filters</a>' in controls
 
 
