@@ -19,6 +19,11 @@ AREAS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Eu
          "Pacific")  # fmt: skip
 
 
+# Refreshed in the request up to this many customers: about half a second at 1,000 customers
+# with 22,000 events, 2-3 s at 5,000 with 100,000 (docs/performance.md).
+REFRESH_NOW_MAX = 1_000
+
+
 @cache
 def zone_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     """The zones to choose from, grouped by area: ("Europe", [("Europe/Berlin", "Berlin")])."""
@@ -38,15 +43,15 @@ def zone_choices() -> list:
 def set_time_zone(*, performer: Performer, name: str) -> bool:
     """Save the performer's time zone ("" is the site's); returns whether they are refreshed
     in the background. Their paid days are days in that zone, so their insights are
-    recomputed: now, or for more than BACKGROUND_ACTION_MIN customers (seconds of work at
-    100,000) by the worker, queued in the same transaction."""
+    recomputed: now, or for more than REFRESH_NOW_MAX customers by the worker, queued in
+    the same transaction."""
     if name == performer.time_zone:
         return False
     with transaction.atomic():
         performer.time_zone = name
         performer.save(update_fields=["time_zone"])
         customers = Customer.objects.for_performer(performer).count()
-        if customers > settings.MYCUSTOMERS["BACKGROUND_ACTION_MIN"]:
+        if customers > REFRESH_NOW_MAX:
             daily_refresh.refresh_performer.enqueue(performer.pk)
             return True
         rhythm.refresh(performer)

@@ -29,13 +29,14 @@ TYPES_BY_LABEL = [code for code, _ in sorted(ContactType.choices, key=lambda c: 
 
 
 def when(value: datetime | None, *, time: bool = True) -> str:
-    """``<time>`` reading "Mar 4, 2025 14:05 CET" (or without the time): strftime, as the main
+    """``<time>`` reading "Mar 4, 2025 14:05" (or without the time): strftime, as the main
     table does, rather than Django's date format (several times slower a call). The time is
-    the performer's, labelled with their zone's abbreviation on that date."""
+    the performer's; the page says which zone that is (customers/_time_zone_note.html), as
+    a label on every row would widen the tables past a phone's width."""
     if value is None:
         return "—"
     local = timezone.localtime(value)
-    text = f"{local:%b} {local.day}, {local.year}" + (f" {local:%H:%M %Z}" if time else "")
+    text = f"{local:%b} {local.day}, {local.year}" + (f" {local:%H:%M}" if time else "")
     # Both strings are built from numbers and month names: nothing to escape.
     return mark_safe(f'<time datetime="{local.isoformat()}">{text}</time>')
 

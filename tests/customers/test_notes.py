@@ -71,7 +71,7 @@ def test_the_confirmation_shows_in_the_section_the_browser_returns_to(owner_clie
     page = page.content.decode()
     assert page.count("Note added.") == 1
     assert '<div role="status"><ul class="messages section-messages">' in section(page, "notes")
-    assert "Note added." in section(page, "notes")
+    assert '<li class="message message-success">Note added.</li>' in section(page, "notes")
     # A message of no section stays at the top; each is shown once.
     owner_client.post(reverse("customers:nickname", args=[alice.pk]), {"nickname": "Al"})
     page = owner_client.get(alice.get_absolute_url()).content.decode()
