@@ -246,3 +246,26 @@ def test_a_killed_workers_action_is_resumed_once_by_another(cluster, start_worke
     assert first == killed.worker_id
     assert second in {w.worker_id for w in others}
     assert sum("lost its worker" in w.output() for w in others) == 1
+
+
+def test_a_worker_stopped_mid_chunk_leaves_its_action_to_the_next(cluster, start_worker):
+    name = "stopped"
+    action_id = seed(cluster, name)
+    holder = hold_a_customer(cluster, name)
+    stopped = start_worker("w-stopped")
+    wait_for(lambda: worker_waits_on_the_lock(cluster), "the worker to reach the held customer")
+    # Ctrl-C in `make run` reaches the worker twice (the terminal's, the recipe's trap):
+    # the second stops it in the middle of its task.
+    stopped.process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    stopped.process.send_signal(signal.SIGTERM)
+    assert stopped.process.wait(timeout=60) != 0, stopped.output()
+    holder.close()
+
+    after = start_worker("w-after")
+    wait_for(lambda: finished(cluster, action_id), "the next worker to finish the action")
+
+    assert assert_done_exactly_once(cluster, action_id, name) == [
+        stopped.worker_id,
+        after.worker_id,
+    ]
