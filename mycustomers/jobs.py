@@ -5,12 +5,13 @@ Changing a hundred thousand customers takes seconds (every changed row rewrites 
 entries; docs/performance.md). Rather than hold the request (and the performer's write lock,
 which event recording waits for) that long, ``run`` applies a change to at most
 ``BACKGROUND_ACTION_MIN`` customers at once, and takes a larger selection as a list of ids
-when the performer confirms, for a task (django-tasks, run by ``manage.py db_worker``) that
+when the performer confirms, for a task (django-tasks, run by ``manage.py run_worker``) that
 applies the same service as the small case to ``BACKGROUND_CHUNK`` customers at a time, one
 transaction each. The chunk's progress is saved in that transaction, so a chunk is applied
-exactly once even if the worker stops and the action is resumed (``manage.py
-resume_mass_actions``); each chunk re-checks who is eligible (already blocked, deleted
-meanwhile, ...), as the one-transaction action would.
+exactly once even if the database goes away or the worker stops and the action is resumed
+(by the same worker, another, or ``manage.py resume_mass_actions``: mycustomers.workers);
+each chunk re-checks who is eligible (already blocked, deleted meanwhile, ...), as the
+one-transaction action would.
 """
 
 from __future__ import annotations

@@ -72,8 +72,9 @@ def selected(customers: QuerySet, *, performer: AbstractUser | None = None) -> I
                 f"SELECT 1 FROM {customers.model._meta.db_table} "
                 f"WHERE id IN (SELECT id FROM {table}) ORDER BY id FOR UPDATE"
             )
-    try:
-        yield Selection(table=table, count=count)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    yield Selection(table=table, count=count)
+    # Only after the block went through: after an error the transaction is aborted (a DROP
+    # would fail, hiding the error: a stop signal would become "the action failed"), and its
+    # rollback, or its commit (ON COMMIT DROP), takes the table with it.
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")

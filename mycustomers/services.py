@@ -83,7 +83,8 @@ def delete_customers(
     *, performer: Performer, customers: QuerySet, deleted_at: datetime | None = None
 ) -> Deletion:
     """Soft delete (A5): events, notes, feedback and list memberships stay, so Undo and
-    restore bring everything back. Deleting a blocked customer unblocks them.
+    restore bring everything back (until ``purge_deleted``, after the retention). Deleting a
+    blocked customer unblocks them.
 
     One timestamp for the whole delete (``deleted_at``, given by a delete done in several
     transactions): it is what Undo restores by."""

@@ -145,6 +145,17 @@ def worker_waits_on_the_lock(cluster: Cluster) -> bool:
     return bool(query(cluster, "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))
 
 
+def mid_chunk(cluster: Cluster, start_worker, name: str) -> tuple[int, psycopg.Connection, Worker]:
+    """A running action of ``name``'s customers, its worker waiting inside chunk 4 for the
+    customer the returned connection holds."""
+    action_id = seed(cluster, name)
+    holder = hold_a_customer(cluster, name)
+    worker = start_worker(f"w-{name}")
+    wait_for(lambda: worker_waits_on_the_lock(cluster), "the worker to reach the held customer")
+    assert progress(cluster, action_id)[:2] == ("running", HELD - 1)
+    return action_id, holder, worker
+
+
 def progress(cluster: Cluster, action_id: int) -> tuple | None:
     rows = query(
         cluster,
@@ -208,12 +219,8 @@ def restart(cluster: Cluster, holder: psycopg.Connection) -> None:
 
 @pytest.mark.parametrize("fault", [restart, terminate_every_connection])
 def test_an_action_survives_the_database_going_away_mid_chunk(cluster, start_worker, fault):
-    name = f"db-{fault.__name__}"
-    action_id = seed(cluster, name)
-    holder = hold_a_customer(cluster, name)
-    worker = start_worker(f"w-{fault.__name__}")
-    wait_for(lambda: worker_waits_on_the_lock(cluster), "the worker to reach the held customer")
-    assert progress(cluster, action_id)[:2] == ("running", HELD - 1)
+    name = fault.__name__.replace("_", "-")
+    action_id, holder, worker = mid_chunk(cluster, start_worker, name)
 
     fault(cluster, holder)
     holder.close()
@@ -231,10 +238,7 @@ def test_an_action_survives_the_database_going_away_mid_chunk(cluster, start_wor
 
 def test_a_killed_workers_action_is_resumed_once_by_another(cluster, start_worker):
     name = "killed"
-    action_id = seed(cluster, name)
-    holder = hold_a_customer(cluster, name)
-    killed = start_worker("w-killed")
-    wait_for(lambda: worker_waits_on_the_lock(cluster), "the worker to reach the held customer")
+    action_id, holder, killed = mid_chunk(cluster, start_worker, name)
     killed.process.kill()
     killed.process.wait()
     holder.close()  # the killed worker's transaction then ends, rolled back
@@ -246,3 +250,23 @@ def test_a_killed_workers_action_is_resumed_once_by_another(cluster, start_worke
     assert first == killed.worker_id
     assert second in {w.worker_id for w in others}
     assert sum("lost its worker" in w.output() for w in others) == 1
+
+
+def test_a_worker_stopped_mid_chunk_leaves_its_action_to_the_next(cluster, start_worker):
+    name = "stopped"
+    action_id, holder, stopped = mid_chunk(cluster, start_worker, name)
+    # Ctrl-C in `make run` reaches the worker twice (the terminal's, the recipe's trap):
+    # the second stops it in the middle of its task.
+    stopped.process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    stopped.process.send_signal(signal.SIGTERM)
+    assert stopped.process.wait(timeout=60) != 0, stopped.output()
+    holder.close()
+
+    after = start_worker("w-after")
+    wait_for(lambda: finished(cluster, action_id), "the next worker to finish the action")
+
+    assert assert_done_exactly_once(cluster, action_id, name) == [
+        stopped.worker_id,
+        after.worker_id,
+    ]

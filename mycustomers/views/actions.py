@@ -147,6 +147,8 @@ class SelectionActionView(LoginRequiredMixin, View):
             "count_text": customers(count),
             "preview": list(self.selection.preview()),
             "back": self.selection.cleaned_data["next"],
+            # How long a deletion can be restored in full (the Delete page says it).
+            "retention_days": settings.MYCUSTOMERS["DELETED_RETENTION_DAYS"],
             **self.extra_context(),
         }
         return TemplateResponse(self.request, self.template_name, context, status=status)

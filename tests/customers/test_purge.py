@@ -266,6 +266,16 @@ def test_the_deleted_page_says_exactly_what_a_restore_brings_back(owner, owner_c
     )
 
 
+def test_the_delete_confirmation_makes_the_same_promise(owner_client, known, settings):
+    settings.MYCUSTOMERS = {**settings.MYCUSTOMERS, "DELETED_RETENTION_DAYS": 45}
+
+    page = owner_client.get(reverse("customers:delete"), {"ids": [known.pk]}).content.decode()
+
+    assert "notes and feedback are kept" not in page
+    assert "page with everything for 45 days; after that their lists, notes, nickname and " in page
+    assert "follow-up status are erased. Their contact history, earnings, mail, offers and " in page
+
+
 def private_purge_time(customer):
     customer.refresh_from_db()
     return customer.purged_at
