@@ -258,7 +258,7 @@ def test_the_deleted_page_says_exactly_what_a_restore_brings_back(owner, owner_c
     ) in page
     recent.refresh_from_db()
     restorable = timezone.localtime(recent.status_changed_at) + timedelta(days=30)
-    assert f"<td class=\"date\">{restorable:%b} {restorable.day}, {restorable.year}</td>" in page
+    assert f'<td class="date">{restorable:%b} {restorable.day}, {restorable.year}</td>' in page
     purged = timezone.localtime(private_purge_time(known))
     assert (
         "Lists, notes, nickname and follow-up erased "
