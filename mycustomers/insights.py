@@ -117,10 +117,10 @@ def customer_insights(customer: Customer, *, now: datetime | None = None) -> Ins
 
 
 TREND_WORDS = {
-    "up": "Up: more than 1.2× the earnings of the 90 days before, in the last 90",
+    "up": "Up: the last 90 days earned more than 1.2× the 90 before",
     "steady": "Steady: the last 90 days earned about as much as the 90 before",
-    "down": "Down: less than 0.8× the earnings of the 90 days before, in the last 90",
-    "new": "New: earnings in the last 90 days, none in the 90 before",
+    "down": "Down: the last 90 days earned less than 0.8× the 90 before",
+    "new": "New: paid in the last 90 days, not in the 90 before",
 }
 
 
