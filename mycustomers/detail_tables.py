@@ -7,6 +7,7 @@ several sort and page independently on one page. Cells are ``render_FOO`` method
 
 from __future__ import annotations
 
+import functools
 import inspect
 from datetime import datetime
 from operator import attrgetter
@@ -98,7 +99,7 @@ class DetailTable(tables.Table):
         columns = []
         for bound in self.columns:
             render = getattr(self, f"render_{bound.name}", None)
-            wants = set(inspect.signature(render).parameters) if render else set()
+            wants = _parameters(getattr(type(self), f"render_{bound.name}", None))
             td_class = bound.attrs["td"].get("class") or ""
             columns.append(
                 (
@@ -126,6 +127,14 @@ class DetailTable(tables.Table):
             # Safe: every cell went through conditional_escape, attrs are ours.
             rows.append(mark_safe(f'<tr data-id="{int(record.pk)}">{"".join(cells)}</tr>'))
         return rows
+
+
+@functools.cache
+def _parameters(render) -> frozenset[str]:
+    """The arguments a ``render_FOO`` method takes (``value``, ``record``), read once."""
+    if render is None:
+        return frozenset()
+    return frozenset(inspect.signature(render).parameters) - {"self"}
 
 
 def _getter(accessor: str):

@@ -1,6 +1,7 @@
 """The lean request path (issue 21) renders byte for byte what Django's stock path renders:
 the remembered widgets (mycustomers.renderers) against Django's own form renderer, the
-cached Filters panel (mycustomers.filter_panel) against its bound fields, URLs
+cached Filters panel (mycustomers.filter_panel) against its bound fields, remembered
+{% url %} tags (mycustomers.templatetags.remembered_urls) against Django's, URLs
 formatted from one reversed URL against reverse()."""
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from decimal import Decimal
 import pytest
 from django.forms.renderers import get_default_renderer
 from django.http import QueryDict
-from django.urls import reverse
+from django.template import engines
+from django.urls import reverse, set_script_prefix
 from django.utils.safestring import mark_safe
 
 from contacts.models import ContactEvent
@@ -23,6 +25,7 @@ from mycustomers.filters import CustomerFilter, filter_groups
 from mycustomers.models import Customer
 from mycustomers.renderers import CachedWidgetRenderer, frozen
 from mycustomers.tables import url_format
+from mycustomers.templatetags.remembered_urls import remembered_reverse
 from mycustomers.views import main
 from tests.factories import add_event, make_customer
 
@@ -58,6 +61,17 @@ def book(owner):
     return alice
 
 
+def stock_path(settings, monkeypatch) -> None:
+    """Django's form renderer and {% url %} tag, and the Filters panel's bound fields."""
+    settings.FORM_RENDERER = STOCK_RENDERER
+    settings.TEMPLATES = [
+        {**engine, "OPTIONS": {k: v for k, v in engine["OPTIONS"].items() if k != "builtins"}}
+        for engine in settings.TEMPLATES
+    ]
+    monkeypatch.setattr(main, "panel_groups", lambda form, performer: filter_groups(form))
+    assert "mycustomers.templatetags.remembered_urls" not in engines["django"].engine.builtins
+
+
 def page(client, url: str) -> str:
     response = client.get(url)
     assert response.status_code in (200, 400), url
@@ -70,9 +84,7 @@ def test_a_main_view_page_is_the_html_django_renders(
 ):
     lean = [page(owner_client, url) for _ in range(2)]  # the widgets' HTML remembered
     assert get_default_renderer().widgets
-    # Stock: Django's form renderer, and the Filters panel's bound fields as they are.
-    settings.FORM_RENDERER = STOCK_RENDERER
-    monkeypatch.setattr(main, "panel_groups", lambda form, performer: filter_groups(form))
+    stock_path(settings, monkeypatch)
     stock = page(owner_client, url)
 
     assert lean[0] == stock
@@ -81,10 +93,12 @@ def test_a_main_view_page_is_the_html_django_renders(
 
 
 @pytest.mark.parametrize("path", ["", "history/"])
-def test_the_customer_pages_are_the_html_django_renders(owner_client, book, settings, path):
+def test_the_customer_pages_are_the_html_django_renders(
+    owner_client, book, settings, monkeypatch, path
+):
     url = f"/customers/{book.pk}/{path}"
     lean = [page(owner_client, url) for _ in range(2)]
-    settings.FORM_RENDERER = STOCK_RENDERER
+    stock_path(settings, monkeypatch)
     assert lean == [page(owner_client, url)] * 2
 
 
@@ -152,3 +166,27 @@ def test_filter_forms_are_shared_only_between_equal_list_choices(owner, colleagu
     assert set(foreign.errors) == {"list", "not_list"}
     assert type(form(colleague, theirs.pk)) is not type(own)
     assert form(colleague, theirs.pk).is_valid()
+
+
+def test_a_remembered_url_is_keyed_by_what_reverse_reads(owner):
+    assert remembered_reverse("customers:detail", [5], {}, None) == "/customers/5/"
+    assert remembered_reverse("customers:detail", [], {"pk": 6}, None) == "/customers/6/"
+    set_script_prefix("/app/")
+    try:
+        assert remembered_reverse("customers:detail", [5], {}, None) == "/app/customers/5/"
+    finally:
+        set_script_prefix("/")
+    assert remembered_reverse("customers:detail", [5], {}, None) == "/customers/5/"
+
+
+def test_model_instances_as_url_arguments_are_reversed_every_time(monkeypatch):
+    class Named:  # str() can change while the object stays the same
+        text = "1"
+
+        def __str__(self):
+            return self.text
+
+    arg = Named()
+    assert remembered_reverse("customers:detail", [arg], {}, None) == "/customers/1/"
+    arg.text = "2"
+    assert remembered_reverse("customers:detail", [arg], {}, None) == "/customers/2/"

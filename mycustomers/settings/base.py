@@ -74,6 +74,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
             ],
+            # {% url %}: each URL reversed once per process.
+            "builtins": ["mycustomers.templatetags.remembered_urls"],
         },
     }
 ]
