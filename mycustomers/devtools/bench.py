@@ -31,6 +31,7 @@ from django.db.models import Count, Q, Sum
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from psycopg import ClientCursor
 
 from contacts import rhythm
 from contacts.mail import send_mail
@@ -41,9 +42,11 @@ from contacts.types import EFFECTS, ContactType
 from lists.models import CustomerList
 from lists.services import set_customer_lists
 from mycustomers import counts
+from mycustomers.export import export_query
 from mycustomers.jobs import apply_next_chunk
-from mycustomers.models import Customer, MassAction, Performer
+from mycustomers.models import Customer, MassAction, Performer, new_since
 from mycustomers.services import block_customers, delete_customers
+from mycustomers.tables import visible_columns
 
 SORT_KEYS = [
     "customer",
@@ -84,6 +87,24 @@ class Result:
     p95_ms: float
     queries: int | None = None
     extra: dict = field(default_factory=dict)
+
+
+def machine_load() -> dict:
+    """The machine's load as a figure is taken: the 1-minute load average and the share of
+    the last 10 s in which some task waited for a CPU (``/proc/pressure/cpu``, "some avg10").
+    Figures taken under different loads are not comparable; side by side ones are."""
+    load = {"load1": round(os.getloadavg()[0], 2)}
+    try:
+        first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+        load["cpu_some_avg10"] = float(first.split("avg10=")[1].split()[0])
+    except (OSError, IndexError, ValueError):  # no PSI on this kernel
+        pass
+    return load
+
+
+def spread(values: list[float]) -> str:
+    """min–max of a few ratios, as the report gives them."""
+    return f"{min(values):.2f}–{max(values):.2f}"
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -149,18 +170,38 @@ class Bench:
     def record(
         self, group: str, name: str, samples: list[float], queries: int | None, **extra
     ) -> None:
+        load = machine_load()
         result = Result(
             group,
             name,
             round(statistics.median(samples), 2),
             round(percentile(samples, 95), 2),
             queries,
-            extra,
+            {**extra, **load},
         )
         self.results.append(result)
         self.out.write(
             f"  {group:<12} {name:<44} median {result.median_ms:8.2f} ms  "
-            f"p95 {result.p95_ms:8.2f} ms  queries {queries}"
+            f"p95 {result.p95_ms:8.2f} ms  queries {queries}  "
+            f"load {load['load1']:.1f} cpu-wait {load.get('cpu_some_avg10', '?')} %"
+        )
+
+    def side_by_side(
+        self, group: str, name: str, ours: Callable, anchor: Callable, anchor_name: str, runs: int
+    ) -> None:
+        """``ours`` and its ``anchor`` (the raw SQL or COPY that does the same work) timed in
+        turns, ``runs`` times each, so that both see the same machine: the ratio of each pair
+        and their spread. Each callable runs once and returns its milliseconds."""
+        pairs = [(ours(), anchor()) for _ in range(runs)]
+        ratios = [a / o for o, a in pairs]  # speed of ours as a fraction of the anchor's
+        self.record(group, name, [o for o, _ in pairs], None)
+        self.record(group, anchor_name, [a for _, a in pairs], None)
+        self.results[-2].extra.update(
+            speed_vs_anchor=round(statistics.median(ratios), 3), spread=spread(ratios)
+        )
+        self.out.write(
+            f"    → {anchor_name}: ours runs at {statistics.median(ratios):.2f}× its speed "
+            f"(pairs {spread(ratios)}; 1.00 = as fast)"
         )
 
     def page(self, client: Client, group: str, name: str, url: str, *, cold=False) -> None:
@@ -431,6 +472,53 @@ class Bench:
             self.out.write(
                 f"    → {rate:,.0f} events/s" + (f", drift {drift}" if drift is not None else "")
             )
+
+    def export(self, runs: int = 5) -> None:
+        """The CSV export of every visible customer through its view (streamed and read to
+        the end), in turns with the bare COPY of the same query read by the same driver."""
+        performer = self.performer
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(performer)
+        url = reverse("customers:export")
+        rows = Customer.objects.for_performer(performer).visible().sorted_by("customer")
+        query = export_query(
+            rows,
+            visible_columns(performer.columns),
+            today=datetime.now(performer.zone).date(),
+            since=new_since(),
+            zone=performer.zone,
+        )
+        select = ClientCursor(connection.connection).mogrify(*query)
+        sizes = {}
+
+        def view() -> float:
+            start = time.perf_counter()
+            response = client.get(url)
+            sizes["view"] = sum(len(chunk) for chunk in response.streaming_content)
+            return (time.perf_counter() - start) * 1000
+
+        def bare_copy() -> float:
+            start = time.perf_counter()
+            size = 0
+            with (
+                connection.cursor() as cursor,
+                cursor.copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)") as copy,
+            ):
+                for row in copy:
+                    size += len(row)
+            sizes["copy"] = size
+            return (time.perf_counter() - start) * 1000
+
+        view()  # warm-up: the table and its sort index in the cache
+        self.side_by_side(
+            "export",
+            f"export view, {rows.count():,} rows",
+            view,
+            bare_copy,
+            "bare COPY of the same query",
+            runs,
+        )
+        self.out.write(f"    → {sizes['view']:,} bytes (COPY {sizes['copy']:,} + CR per row)")
 
     def importing(self, rows: int) -> None:
         """The same file imported without, then with, the insights (their per-batch update
