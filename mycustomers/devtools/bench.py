@@ -65,6 +65,43 @@ SORT_KEYS = [
 ]
 
 
+# The writes of block / delete over every visible customer, as plain set-based SQL: the
+# floor the services are measured against (memberships, the customer rows, the history).
+RAW_BLOCK = """
+    DELETE FROM lists_membership WHERE performer_id = %(performer)s AND customer_id IN (
+        SELECT id FROM mycustomers_customer
+        WHERE performer_id = %(performer)s AND status = 'active');
+    WITH changed AS (
+        UPDATE mycustomers_customer SET status = 'blocked', status_changed_at = now(),
+            new_cleared = true, list_names = ''
+        WHERE performer_id = %(performer)s AND status = 'active' RETURNING id)
+    INSERT INTO contacts_activity (performer_id, customer_id, verb, detail, created_at)
+    SELECT %(performer)s, id, 'blocked', '', now() FROM changed
+"""
+RAW_DELETE = """
+    WITH changed AS (
+        UPDATE mycustomers_customer SET status = 'deleted', status_changed_at = now()
+        WHERE performer_id = %(performer)s AND status = 'active' RETURNING id)
+    INSERT INTO contacts_activity (performer_id, customer_id, verb, detail, created_at)
+    SELECT %(performer)s, id, 'deleted', '', now() FROM changed
+"""
+RAW_ASSIGN = """
+    DELETE FROM lists_membership WHERE performer_id = %(performer)s
+        AND NOT customer_list_id = ANY(%(lists)s) AND customer_id IN (
+            SELECT id FROM mycustomers_customer
+            WHERE performer_id = %(performer)s AND status = 'active');
+    INSERT INTO lists_membership (performer_id, customer_list_id, customer_id, added_at)
+    SELECT %(performer)s, l, c.id, now() FROM mycustomers_customer c, unnest(%(lists)s) AS l
+    WHERE c.performer_id = %(performer)s AND c.status = 'active'
+    ON CONFLICT DO NOTHING;
+    WITH changed AS (
+        UPDATE mycustomers_customer SET list_names = %(names)s, new_cleared = true
+        WHERE performer_id = %(performer)s AND status = 'active' RETURNING id)
+    INSERT INTO contacts_activity (performer_id, customer_id, verb, detail, created_at)
+    SELECT %(performer)s, id, 'lists_changed', 'Lists set to: ' || %(names)s, now() FROM changed
+"""
+
+
 @contextmanager
 def insights_kept(kept: bool):
     """``kept=False``: events recorded as before the insights existed (the comparison that
@@ -355,6 +392,23 @@ class Bench:
             transaction.set_rollback(True)
         self.record("action", name, [elapsed], None, outcome=str(outcome))
 
+    @staticmethod
+    def rolled_back_ms(action: Callable[[], object]) -> float:
+        """``action`` in a transaction, with the checks its commit would run, rolled back."""
+        start = time.perf_counter()
+        with transaction.atomic():
+            action()
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            elapsed = (time.perf_counter() - start) * 1000
+            transaction.set_rollback(True)
+        return elapsed
+
+    @staticmethod
+    def raw(statements: str, performer: Performer, **params) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(statements, {"performer": performer.pk, **params})
+
     def background_action(self, name: str, form: dict) -> None:
         """A mass action over everyone through its view (which queues it: the time the
         performer waits), then its chunks as the worker applies them, each with the checks
@@ -402,18 +456,42 @@ class Bench:
         self.background_action("delete", everything)
         self.background_action("assign", {**everything, "lists": [lst.pk for lst in lists]})
         self.background_action("send_mail", {**everything, "subject": "Bench", "body": "Hello"})
-        # For comparison: each in one transaction, as a selection below the threshold runs.
-        self.rolled_back(
+        # For comparison: each in one transaction, as a selection below the threshold runs,
+        # in turns with the raw set-based SQL that makes the same writes.
+        self.side_by_side(
+            "action",
             "block all in one transaction",
-            lambda: block_customers(performer=performer, customers=everyone),
+            lambda: self.rolled_back_ms(
+                lambda: block_customers(performer=performer, customers=everyone)
+            ),
+            lambda: self.rolled_back_ms(lambda: self.raw(RAW_BLOCK, performer)),
+            "block: raw SQL, the same writes",
+            2,
         )
-        self.rolled_back(
+        self.side_by_side(
+            "action",
             "delete all in one transaction",
-            lambda: delete_customers(performer=performer, customers=everyone).count,
+            lambda: self.rolled_back_ms(
+                lambda: delete_customers(performer=performer, customers=everyone)
+            ),
+            lambda: self.rolled_back_ms(lambda: self.raw(RAW_DELETE, performer)),
+            "delete: raw SQL, the same writes",
+            2,
         )
-        self.rolled_back(
+        names = ", ".join(sorted((lst.name for lst in lists), key=str.casefold))
+        self.side_by_side(
+            "action",
             "assign all to 2 lists in one transaction",
-            lambda: set_customer_lists(performer=performer, customers=everyone, lists=lists),
+            lambda: self.rolled_back_ms(
+                lambda: set_customer_lists(performer=performer, customers=everyone, lists=lists)
+            ),
+            lambda: self.rolled_back_ms(
+                lambda: self.raw(
+                    RAW_ASSIGN, performer, lists=[lst.pk for lst in lists], names=names
+                )
+            ),
+            "assign: raw SQL, the same writes",
+            2,
         )
         self.rolled_back(
             "send mail to all in one transaction",
@@ -566,14 +644,20 @@ class Bench:
             call_command("import_events", str(path), create_performers=True, stdout=io.StringIO())
             elapsed = time.perf_counter() - start
         rate = rows / elapsed
+        copy_rate = self._copy_events(rows)
         self.record(
             "import",
             f"import_events {rows:,} rows{label}",
             [elapsed * 1000],
             None,
             rows_per_s=round(rate),
+            copy_rows_per_s=round(copy_rate),
+            speed_vs_copy=round(rate / copy_rate, 3),
         )
-        self.out.write(f"    → {rate:,.0f} rows/s")
+        self.out.write(
+            f"    → {rate:,.0f} rows/s; COPY of the same rows into a table with the events' "
+            f"indexes and checks: {copy_rate:,.0f} rows/s; import at {rate / copy_rate:.2f}× COPY"
+        )
         performer = Performer.objects.get(username=username)
         with connection.cursor() as cursor:  # clean up: the events of a throw-away performer
             for table in (
@@ -584,6 +668,46 @@ class Bench:
             ):
                 cursor.execute(f"DELETE FROM {table} WHERE performer_id = %s", [performer.pk])
         performer.delete()
+
+    @staticmethod
+    def _copy_events(rows: int) -> float:
+        """Rows/s of a COPY of ``rows`` events into a new table like the events' (its
+        indexes and checks, no foreign keys nor triggers), committed, then dropped."""
+        types = list(ContactType.values)
+        base = datetime(2025, 1, 1, tzinfo=UTC)
+        now = datetime.now(UTC)
+        columns = (
+            "type, occurred_at, amount, quantity, reference, summary, recorded_at, "
+            "customer_id, performer_id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TABLE bench_copy_events (LIKE contacts_contactevent "
+                "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING INDEXES)"
+            )
+            try:
+                start = time.perf_counter()
+                with (
+                    transaction.atomic(),
+                    cursor.copy(f"COPY bench_copy_events ({columns}) FROM STDIN") as copy,
+                ):
+                    for i in range(rows):
+                        copy.write_row(
+                            (
+                                types[i % len(types)],
+                                base + timedelta(seconds=i * 7),
+                                Decimal(i % 5000) / 100,
+                                1 + i % 3,
+                                f"R{i}",
+                                "",
+                                now,
+                                1 + i % 20_000,
+                                1,
+                            )
+                        )
+                return rows / (time.perf_counter() - start)
+            finally:
+                cursor.execute("DROP TABLE bench_copy_events")
 
     # -- report ---------------------------------------------------------------------------
 
