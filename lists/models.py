@@ -137,12 +137,15 @@ def in_list(customers: CustomerQuerySet, key: str | int | None) -> CustomerQuery
         return customers.in_default_list(key, now).filter(last_contact__gte=new_since(now))
     if key in DEFAULT_LISTS:
         return customers.in_default_list(key)
-    # id = ANY(ARRAY(members)): the list's ids are read once (an index-only scan) and its
-    # customers fetched by primary key; as an EXISTS or a join, the planner merged the
-    # memberships with a scan of every customer (docs/performance.md). The query is already
-    # scoped to one performer, so another performer's list id matches nobody.
+    # A semi-join on the membership index (id IN (members)): a page walks the sort index and
+    # keeps the members, as fast as an indexed page when the list is a few percent of the
+    # customers; counts and totals read the list's memberships and fetch those rows by key.
+    # The query is already scoped to one performer, so another performer's list id matches
+    # nobody.
     members = Membership.objects.filter(customer_list=int(key)).values("customer_id")
-    return customers.visible().filter(AnyOf(models.F("pk"), ArraySubquery(members)))
+    rows = customers.visible().filter(pk__in=members)
+    rows.in_custom_list = True
+    return rows
 
 
 def not_in_lists(customers: CustomerQuerySet, list_ids: list[int]) -> CustomerQuerySet:

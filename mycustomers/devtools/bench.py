@@ -32,6 +32,7 @@ from django.db.models import Count, Q, Sum
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from psycopg import ClientCursor
 
 from contacts import rhythm
 from contacts.mail import send_mail
@@ -43,9 +44,11 @@ from lists.models import CustomerList
 from lists.services import set_customer_lists
 from mycustomers import counts
 from mycustomers.devtools import cpu
+from mycustomers.export import export_query
 from mycustomers.jobs import apply_next_chunk
-from mycustomers.models import Customer, MassAction, Performer
+from mycustomers.models import Customer, MassAction, Performer, new_since
 from mycustomers.services import block_customers, delete_customers
+from mycustomers.tables import visible_columns
 
 SORT_KEYS = [
     "customer",
@@ -62,6 +65,43 @@ SORT_KEYS = [
     "lists",
     "due",
 ]
+
+
+# The writes of block / delete over every visible customer, as plain set-based SQL: the
+# floor the services are measured against (memberships, the customer rows, the history).
+RAW_BLOCK = """
+    DELETE FROM lists_membership WHERE performer_id = %(performer)s AND customer_id IN (
+        SELECT id FROM mycustomers_customer
+        WHERE performer_id = %(performer)s AND status = 'active');
+    WITH changed AS (
+        UPDATE mycustomers_customer SET status = 'blocked', status_changed_at = now(),
+            new_cleared = true, list_names = ''
+        WHERE performer_id = %(performer)s AND status = 'active' RETURNING id)
+    INSERT INTO contacts_activity (performer_id, customer_id, verb, detail, created_at)
+    SELECT %(performer)s, id, 'blocked', '', now() FROM changed
+"""
+RAW_DELETE = """
+    WITH changed AS (
+        UPDATE mycustomers_customer SET status = 'deleted', status_changed_at = now()
+        WHERE performer_id = %(performer)s AND status = 'active' RETURNING id)
+    INSERT INTO contacts_activity (performer_id, customer_id, verb, detail, created_at)
+    SELECT %(performer)s, id, 'deleted', '', now() FROM changed
+"""
+RAW_ASSIGN = """
+    DELETE FROM lists_membership WHERE performer_id = %(performer)s
+        AND NOT customer_list_id = ANY(%(lists)s) AND customer_id IN (
+            SELECT id FROM mycustomers_customer
+            WHERE performer_id = %(performer)s AND status = 'active');
+    INSERT INTO lists_membership (performer_id, customer_list_id, customer_id, added_at)
+    SELECT %(performer)s, l, c.id, now() FROM mycustomers_customer c, unnest(%(lists)s) AS l
+    WHERE c.performer_id = %(performer)s AND c.status = 'active'
+    ON CONFLICT DO NOTHING;
+    WITH changed AS (
+        UPDATE mycustomers_customer SET list_names = %(names)s, new_cleared = true
+        WHERE performer_id = %(performer)s AND status = 'active' RETURNING id)
+    INSERT INTO contacts_activity (performer_id, customer_id, verb, detail, created_at)
+    SELECT %(performer)s, id, 'lists_changed', 'Lists set to: ' || %(names)s, now() FROM changed
+"""
 
 
 @contextmanager
@@ -86,6 +126,24 @@ class Result:
     p95_ms: float
     queries: int | None = None
     extra: dict = field(default_factory=dict)
+
+
+def machine_load() -> dict:
+    """The machine's load as a figure is taken: the 1-minute load average and the share of
+    the last 10 s in which some task waited for a CPU (``/proc/pressure/cpu``, "some avg10").
+    Figures taken under different loads are not comparable; side by side ones are."""
+    load = {"load1": round(os.getloadavg()[0], 2)}
+    try:
+        first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+        load["cpu_some_avg10"] = float(first.split("avg10=")[1].split()[0])
+    except (OSError, IndexError, ValueError):  # no PSI on this kernel
+        pass
+    return load
+
+
+def spread(values: list[float]) -> str:
+    """min–max of a few ratios, as the report gives them."""
+    return f"{min(values):.2f}–{max(values):.2f}"
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -151,18 +209,38 @@ class Bench:
     def record(
         self, group: str, name: str, samples: list[float], queries: int | None, **extra
     ) -> None:
+        load = machine_load()
         result = Result(
             group,
             name,
             round(statistics.median(samples), 2),
             round(percentile(samples, 95), 2),
             queries,
-            extra,
+            {**extra, **load},
         )
         self.results.append(result)
         self.out.write(
             f"  {group:<12} {name:<44} median {result.median_ms:8.2f} ms  "
-            f"p95 {result.p95_ms:8.2f} ms  queries {queries}"
+            f"p95 {result.p95_ms:8.2f} ms  queries {queries}  "
+            f"load {load['load1']:.1f} cpu-wait {load.get('cpu_some_avg10', '?')} %"
+        )
+
+    def side_by_side(
+        self, group: str, name: str, ours: Callable, anchor: Callable, anchor_name: str, runs: int
+    ) -> None:
+        """``ours`` and its ``anchor`` (the raw SQL or COPY that does the same work) timed in
+        turns, ``runs`` times each, so that both see the same machine: the ratio of each pair
+        and their spread. Each callable runs once and returns its milliseconds."""
+        pairs = [(ours(), anchor()) for _ in range(runs)]
+        ratios = [a / o for o, a in pairs]  # speed of ours as a fraction of the anchor's
+        self.record(group, name, [o for o, _ in pairs], None)
+        self.record(group, anchor_name, [a for _, a in pairs], None)
+        self.results[-2].extra.update(
+            speed_vs_anchor=round(statistics.median(ratios), 3), spread=spread(ratios)
+        )
+        self.out.write(
+            f"    → {anchor_name}: ours runs at {statistics.median(ratios):.2f}× its speed "
+            f"(pairs {spread(ratios)}; 1.00 = as fast)"
         )
 
     def page(self, client: Client, group: str, name: str, url: str, *, cold=False) -> None:
@@ -350,6 +428,23 @@ class Bench:
             transaction.set_rollback(True)
         self.record("action", name, [elapsed], None, outcome=str(outcome))
 
+    @staticmethod
+    def rolled_back_ms(action: Callable[[], object]) -> float:
+        """``action`` in a transaction, with the checks its commit would run, rolled back."""
+        start = time.perf_counter()
+        with transaction.atomic():
+            action()
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            elapsed = (time.perf_counter() - start) * 1000
+            transaction.set_rollback(True)
+        return elapsed
+
+    @staticmethod
+    def raw(statements: str, performer: Performer, **params) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(statements, {"performer": performer.pk, **params})
+
     def background_action(self, name: str, form: dict) -> None:
         """A mass action over everyone through its view (which queues it: the time the
         performer waits), then its chunks as the worker applies them, each with the checks
@@ -397,18 +492,42 @@ class Bench:
         self.background_action("delete", everything)
         self.background_action("assign", {**everything, "lists": [lst.pk for lst in lists]})
         self.background_action("send_mail", {**everything, "subject": "Bench", "body": "Hello"})
-        # For comparison: each in one transaction, as a selection below the threshold runs.
-        self.rolled_back(
+        # For comparison: each in one transaction, as a selection below the threshold runs,
+        # in turns with the raw set-based SQL that makes the same writes.
+        self.side_by_side(
+            "action",
             "block all in one transaction",
-            lambda: block_customers(performer=performer, customers=everyone),
+            lambda: self.rolled_back_ms(
+                lambda: block_customers(performer=performer, customers=everyone)
+            ),
+            lambda: self.rolled_back_ms(lambda: self.raw(RAW_BLOCK, performer)),
+            "block: raw SQL, the same writes",
+            2,
         )
-        self.rolled_back(
+        self.side_by_side(
+            "action",
             "delete all in one transaction",
-            lambda: delete_customers(performer=performer, customers=everyone).count,
+            lambda: self.rolled_back_ms(
+                lambda: delete_customers(performer=performer, customers=everyone)
+            ),
+            lambda: self.rolled_back_ms(lambda: self.raw(RAW_DELETE, performer)),
+            "delete: raw SQL, the same writes",
+            2,
         )
-        self.rolled_back(
+        names = ", ".join(sorted((lst.name for lst in lists), key=str.casefold))
+        self.side_by_side(
+            "action",
             "assign all to 2 lists in one transaction",
-            lambda: set_customer_lists(performer=performer, customers=everyone, lists=lists),
+            lambda: self.rolled_back_ms(
+                lambda: set_customer_lists(performer=performer, customers=everyone, lists=lists)
+            ),
+            lambda: self.rolled_back_ms(
+                lambda: self.raw(
+                    RAW_ASSIGN, performer, lists=[lst.pk for lst in lists], names=names
+                )
+            ),
+            "assign: raw SQL, the same writes",
+            2,
         )
         self.rolled_back(
             "send mail to all in one transaction",
@@ -468,6 +587,53 @@ class Bench:
                 f"    → {rate:,.0f} events/s" + (f", drift {drift}" if drift is not None else "")
             )
 
+    def export(self, runs: int = 5) -> None:
+        """The CSV export of every visible customer through its view (streamed and read to
+        the end), in turns with the bare COPY of the same query read by the same driver."""
+        performer = self.performer
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(performer)
+        url = reverse("customers:export")
+        rows = Customer.objects.for_performer(performer).visible().sorted_by("customer")
+        query = export_query(
+            rows,
+            visible_columns(performer.columns),
+            today=datetime.now(performer.zone).date(),
+            since=new_since(),
+            zone=performer.zone,
+        )
+        select = ClientCursor(connection.connection).mogrify(*query)
+        sizes = {}
+
+        def view() -> float:
+            start = time.perf_counter()
+            response = client.get(url)
+            sizes["view"] = sum(len(chunk) for chunk in response.streaming_content)
+            return (time.perf_counter() - start) * 1000
+
+        def bare_copy() -> float:
+            start = time.perf_counter()
+            size = 0
+            with (
+                connection.cursor() as cursor,
+                cursor.copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)") as copy,
+            ):
+                for row in copy:
+                    size += len(row)
+            sizes["copy"] = size
+            return (time.perf_counter() - start) * 1000
+
+        view()  # warm-up: the table and its sort index in the cache
+        self.side_by_side(
+            "export",
+            f"export view, {rows.count():,} rows",
+            view,
+            bare_copy,
+            "bare COPY of the same query",
+            runs,
+        )
+        self.out.write(f"    → {sizes['view']:,} bytes (COPY {sizes['copy']:,} + CR per row)")
+
     def importing(self, rows: int) -> None:
         """The same file imported without, then with, the insights (their per-batch update
         and the refresh at the end), side by side."""
@@ -514,14 +680,20 @@ class Bench:
             call_command("import_events", str(path), create_performers=True, stdout=io.StringIO())
             elapsed = time.perf_counter() - start
         rate = rows / elapsed
+        copy_rate = self._copy_events(rows)
         self.record(
             "import",
             f"import_events {rows:,} rows{label}",
             [elapsed * 1000],
             None,
             rows_per_s=round(rate),
+            copy_rows_per_s=round(copy_rate),
+            speed_vs_copy=round(rate / copy_rate, 3),
         )
-        self.out.write(f"    → {rate:,.0f} rows/s")
+        self.out.write(
+            f"    → {rate:,.0f} rows/s; COPY of the same rows into a table with the events' "
+            f"indexes and checks: {copy_rate:,.0f} rows/s; import at {rate / copy_rate:.2f}× COPY"
+        )
         performer = Performer.objects.get(username=username)
         with connection.cursor() as cursor:  # clean up: the events of a throw-away performer
             for table in (
@@ -532,6 +704,46 @@ class Bench:
             ):
                 cursor.execute(f"DELETE FROM {table} WHERE performer_id = %s", [performer.pk])
         performer.delete()
+
+    @staticmethod
+    def _copy_events(rows: int) -> float:
+        """Rows/s of a COPY of ``rows`` events into a new table like the events' (its
+        indexes and checks, no foreign keys nor triggers), committed, then dropped."""
+        types = list(ContactType.values)
+        base = datetime(2025, 1, 1, tzinfo=UTC)
+        now = datetime.now(UTC)
+        columns = (
+            "type, occurred_at, amount, quantity, reference, summary, recorded_at, "
+            "customer_id, performer_id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TABLE bench_copy_events (LIKE contacts_contactevent "
+                "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING INDEXES)"
+            )
+            try:
+                start = time.perf_counter()
+                with (
+                    transaction.atomic(),
+                    cursor.copy(f"COPY bench_copy_events ({columns}) FROM STDIN") as copy,
+                ):
+                    for i in range(rows):
+                        copy.write_row(
+                            (
+                                types[i % len(types)],
+                                base + timedelta(seconds=i * 7),
+                                Decimal(i % 5000) / 100,
+                                1 + i % 3,
+                                f"R{i}",
+                                "",
+                                now,
+                                1 + i % 20_000,
+                                1,
+                            )
+                        )
+                return rows / (time.perf_counter() - start)
+            finally:
+                cursor.execute("DROP TABLE bench_copy_events")
 
     # -- report ---------------------------------------------------------------------------
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
-from datetime import date
 from urllib.parse import urlencode
 
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -20,18 +16,17 @@ from django_tables2 import SingleTableMixin
 
 from lists.models import SmartList
 from mycustomers.counts import cached
+from mycustomers.export import csv_stream, export_query, header
 from mycustomers.filter_panel import panel_groups
 from mycustomers.filters import INITIALS, CustomerFilter, chip_text
-from mycustomers.models import COUNTER_FIELDS, Customer, SavedView
+from mycustomers.models import COUNTER_FIELDS, SavedView, new_since
 from mycustomers.money import money
 from mycustomers.numbers import ascii_int, page_number
 from mycustomers.services import dismiss_missed_call
 from mycustomers.summary import summary_items
 from mycustomers.tables import (
-    CONTACT_TYPE_LABELS,
     DEFAULT_SORT,
     FLAG_FORM_ID,
-    FOLLOW_UP_LABELS,
     ROW_FIELDS,
     CustomerTable,
     customer_cell,
@@ -330,111 +325,28 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
         }
 
 
-# The CSV columns (a public contract: names never change) of each table column, in the
-# table's order. An export follows the visible columns' order, then the hidden ones: every
-# column is always exported.
-CSV_COLUMNS = {
-    "customer": ("Member name", "Nickname", "New", "Missed call", "Follow-up"),
-    "live_calls": ("Live calls",),
-    "recorded_calls": ("Recorded calls",),
-    "mail_sent": ("Mail sent",),
-    "mail_received": ("Mail received",),
-    "goody_bags": ("Goody bags",),
-    "chat_volleys": ("Chat volleys",),
-    "feeds": ("Feeds",),
-    "earnings": ("Lifetime earnings",),
-    "last_contact": ("Last contact",),
-    "contact_type": ("Contact type",),
-    "lists": ("Customer lists",),
-    "due": ("Usual gap (days)", "Due date", "Overdue factor", "Segment", "Trend"),
-}
-CSV_HEADER = tuple(name for names in CSV_COLUMNS.values() for name in names)
-
-
-def csv_order(columns: list[str]) -> list[int]:
-    """Positions in ``CSV_HEADER`` (and ``csv_row``) of the export's columns: those of the
-    visible table columns in their order, then the rest in the table's order."""
-    keys = [*columns, *(key for key in CSV_COLUMNS if key not in columns)]
-    return [CSV_HEADER.index(name) for key in keys for name in CSV_COLUMNS[key]]
-
-
-# What csv_row reads (Customer.is_new and list_label included): the table's cells' columns
-# (overdue_from aside, the same) and the segment and trend.
-EXPORT_FIELDS = (*ROW_FIELDS, "segment", "trend")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_text(value: str) -> str:
-    """Text a spreadsheet must not run as a formula (CSV injection): = + - @ tab CR."""
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
-
-
-def csv_row(customer: Customer, today: date) -> tuple:
-    factor = customer.overdue_factor(today)
-    return (
-        csv_text(customer.member_name),
-        csv_text(customer.nickname),
-        "yes" if customer.is_new else "",
-        "yes" if customer.has_missed_call else "",
-        FOLLOW_UP_LABELS[customer.follow_up] if customer.follow_up else "",
-        customer.live_calls,
-        customer.recorded_calls,
-        customer.mail_sent,
-        customer.mail_received,
-        customer.goody_bags,
-        customer.chat_volleys,
-        customer.feeds,
-        f"{customer.earnings:.2f}",
-        timezone.localtime(customer.last_contact).isoformat(timespec="seconds")
-        if customer.last_contact
-        else "",
-        CONTACT_TYPE_LABELS.get(customer.last_contact_type, ""),
-        csv_text(customer.list_label),
-        "" if customer.usual_gap is None else str(customer.usual_gap),
-        customer.due_date.isoformat() if customer.due_date else "",
-        "" if factor is None else str(factor),
-        customer.segment,
-        customer.trend,
-    )
-
-
-def csv_chunks(
-    customers: Iterable[Customer], order: list[int] | None = None, rows_per_chunk: int = 500
-) -> Iterator[str]:
-    """The CSV text in chunks of a few hundred rows (one write per row is slow to stream),
-    with its columns in ``order`` (``csv_order``)."""
-    order = order or list(range(len(CSV_HEADER)))
-    today = timezone.localdate()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")  # BOM: spreadsheets then read the file as UTF-8
-    writer.writerow([CSV_HEADER[i] for i in order])
-    for number, customer in enumerate(customers, start=1):
-        row = csv_row(customer, today)
-        writer.writerow([row[i] for i in order])
-        if number % rows_per_chunk == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 class CustomerExportView(CustomerFilterMixin, View):
-    """``/customers/export/``: every row of the current view (all pages) as CSV (M14),
-    streamed from a server-side cursor in the view's order."""
-
-    chunk_size = 2000
+    """``/customers/export/``: every row of the current view (all pages) as CSV (M14), in the
+    view's order, streamed by PostgreSQL (mycustomers.export)."""
 
     def get(self, request, *args, **kwargs):
         customers = self.filtered_customers()
         if self.filterset.errors:
             return redirect(reverse("customers:list") + "?" + request.GET.urlencode())
         key = self.state.sort.removeprefix("-")
-        rows = customers.sorted_by(key, descending=self.state.sort.startswith("-")).only(
-            *EXPORT_FIELDS
+        rows = customers.sorted_by(key, descending=self.state.sort.startswith("-"))
+        columns = self.columns()
+        # The performer's zone and day now: the rows stream after the view (and the middleware
+        # that activates the zone) has returned.
+        query = export_query(
+            rows,
+            columns,
+            today=timezone.localdate(),
+            since=new_since(),
+            zone=timezone.get_current_timezone(),
         )
         response = StreamingHttpResponse(
-            csv_chunks(rows.iterator(chunk_size=self.chunk_size), csv_order(self.columns())),
+            csv_stream(query, head=header(columns)),
             content_type="text/csv; charset=utf-8",
         )
         filename = f"my-customers-{timezone.localdate():%Y-%m-%d}.csv"

@@ -49,6 +49,17 @@ def test_bench_measures_every_part_on_a_tiny_data_set_and_writes_json(tmp_path, 
     }
     for extra in background.values():  # ~60 visible customers, 25 per transaction
         assert extra["chunks"] == 3 and 40 <= extra["changed"] <= 60
+    # Each figure beside its anchor, with the ratio; the machine's load beside every figure.
+    extras = {(r["group"], r["name"]): r["extra"] for r in results["results"]}
+    export = next(extra for (group, _), extra in extras.items() if group == "export")
+    assert export["speed_vs_anchor"] > 0 and "–" in export["spread"]
+    assert ("export", "bare COPY of the same query") in extras
+    for action in ("block", "delete", "assign"):
+        assert ("action", f"{action}: raw SQL, the same writes") in extras
+    assert all(
+        extra["speed_vs_copy"] > 0 for (group, _), extra in extras.items() if group == "import"
+    )
+    assert all("load1" in r["extra"] for r in results["results"])
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from mycustomers.export import CSV_HEADER
 from mycustomers.models import SavedView
 from mycustomers.saved_views import save_view, set_columns
-from mycustomers.views.main import CSV_HEADER
 from tests.customers.main_view_helpers import LIST_URL, customer, days_ago, names
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,17 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from mycustomers.devtools.bench import Bench
 
-PARTS = ("main", "cpu", "insights", "customer", "baseline", "actions", "record", "import")
+PARTS = (
+    "main",
+    "cpu",
+    "insights",
+    "customer",
+    "export",
+    "baseline",
+    "actions",
+    "record",
+    "import",
+)
 
 
 class Command(BaseCommand):
@@ -63,6 +73,9 @@ class Command(BaseCommand):
         if "customer" in parts:
             self.stdout.write("Customer pages:")
             bench.detail_pages()
+        if "export" in parts:
+            self.stdout.write("CSV export (the view, then the bare COPY of its query, in turns):")
+            bench.export()
         if "baseline" in parts:
             self.stdout.write("Baselines:")
             bench.baselines()
