@@ -140,8 +140,11 @@ def test_a_page_of_a_custom_list_walks_the_sort_index_with_a_semi_join(listed, k
     text = plan(listed.sorted_by(key, descending=descending)[:20])
     assert f" using {SORT_INDEXES[key]} " in text
     assert "Sort" not in text.replace("Index Scan Backward", "")
-    # Each row the walk meets is looked up in the list's memberships: no array of them all.
-    assert re.search(r"(Index Only Scan|Index Scan) using membership_(unique|list_idx)", text)
+    # Each row the walk meets is looked up in the list's memberships (by whichever of their
+    # indexes the statistics left by earlier tests favour): no array of them all.
+    assert re.search(
+        r"(Index Only Scan|Index Scan) using \S*membership\S* on lists_membership", text
+    )
     assert "ANY" not in text
 
 
@@ -161,7 +164,7 @@ def test_a_custom_list_is_counted_from_its_memberships(listed):
     # An index scan or a bitmap of the list's memberships, as the row estimate goes; then
     # each member by primary key.
     assert re.search(
-        r"(Index Only Scan using|Bitmap Index Scan on) membership_(unique|list_idx)", text
+        r"(Index Only Scan using|Index Scan using|Bitmap Index Scan on) \S*membership\S*", text
     )
     assert "mycustomers_customer_pkey" in text
 
