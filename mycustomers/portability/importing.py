@@ -358,13 +358,7 @@ class _Loader:
         if name == "customer":
             self._resolve_members(batch)
         if name == "event" and self.last_event_id is None:
-            with connection.cursor() as cursor:  # the ids before the first event copied
-                cursor.execute(
-                    "SELECT coalesce(pg_sequence_last_value("
-                    "pg_get_serial_sequence(%s, 'id')::regclass), 0)",
-                    [ContactEvent._meta.db_table],
-                )
-                self.last_event_id = cursor.fetchone()[0]
+            self.last_event_id = _last_event_id()  # what was handed out before our events
         self._copy(batch)
         if name == "event":
             self._deliver(self._event_ids(len(batch.rows)))
@@ -392,13 +386,17 @@ class _Loader:
         the rows that later lines point to, cost a fifth of an import. COPY numbers rows in
         their order, and no one else adds this performer's events meanwhile (every event
         writer takes the performer's lock, which the import holds), so they are this
-        performer's events after the last id seen.
+        performer's events between the last id seen and the sequence's value now. Those ids
+        are looked up one by one in the primary key: as a range (``id > last``), the planner,
+        which has no statistics of rows not yet committed, read every event imported so far
+        for each batch.
         """
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id FROM {ContactEvent._meta.db_table} "
-                "WHERE performer_id = %s AND id > %s ORDER BY id",
-                [self.performer.pk, self.last_event_id],
+                "WHERE id = ANY(ARRAY(SELECT generate_series(%s::bigint, %s::bigint))) "
+                "AND performer_id = %s ORDER BY id",
+                [self.last_event_id + 1, _last_event_id(), self.performer.pk],
             )
             ids = [row[0] for row in cursor.fetchall()]
         if len(ids) != count:  # cannot happen while the lock is held
@@ -473,6 +471,17 @@ class _Loader:
                 "INSERT INTO performer_data_change (performer_id) VALUES (%s)", [performer.pk]
             )
         return result
+
+
+def _last_event_id() -> int:
+    """The last id the events' sequence handed out, to anyone (sequences ignore transactions)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(pg_sequence_last_value("
+            "pg_get_serial_sequence(%s, 'id')::regclass), 0)",
+            [ContactEvent._meta.db_table],
+        )
+        return cursor.fetchone()[0]
 
 
 def _check_header(text: str) -> None:
