@@ -387,18 +387,20 @@ class _Loader:
         their order, and no one else adds this performer's events meanwhile (every event
         writer takes the performer's lock, which the import holds), so they are this
         performer's events between the last id seen and the sequence's value now. Those ids
-        are looked up one by one in the primary key: as a range (``id > last``), the planner,
-        which has no statistics of rows not yet committed, read every event imported so far
-        for each batch.
+        are looked up one by one in the primary key, and the performer compared here: with
+        the performer in the query, the planner (which has no statistics of rows not yet
+        committed) read every event imported so far, for each batch.
         """
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id FROM {ContactEvent._meta.db_table} "
+                f"SELECT id, performer_id FROM {ContactEvent._meta.db_table} "
                 "WHERE id = ANY(ARRAY(SELECT generate_series(%s::bigint, %s::bigint))) "
-                "AND performer_id = %s ORDER BY id",
-                [self.last_event_id + 1, _last_event_id(), self.performer.pk],
+                "ORDER BY id",
+                [self.last_event_id + 1, _last_event_id()],
             )
-            ids = [row[0] for row in cursor.fetchall()]
+            ids = [
+                id for id, performer_id in cursor.fetchall() if performer_id == self.performer.pk
+            ]
         if len(ids) != count:  # cannot happen while the lock is held
             raise ImportRefused("events of this performer were recorded during the import")
         self.last_event_id = ids[-1]
