@@ -4,7 +4,9 @@ The file is read in one pass, in one transaction: each line is checked as it is 
 first bad one stops the import, named by its number) and its row goes into a batch that is
 written with ``COPY``. Rows that later lines refer to get their new id when they are read
 (taken from the table's sequence), so the map from file ids to new ids holds only
-customers, lists, smart lists and mails; events are never held beyond their batch.
+customers, lists, smart lists and mails; events (most of a file) get theirs from COPY and
+are never held beyond their batch. The performer's write lock is held throughout, so no
+event of theirs is recorded meanwhile.
 
 Counters and first/last contact are imported as stored and then checked against a recount
 of the imported events (``contacts.reconcile``), the rhythm and segments likewise
