@@ -4,7 +4,9 @@ The file is read in one pass, in one transaction: each line is checked as it is 
 first bad one stops the import, named by its number) and its row goes into a batch that is
 written with ``COPY``. Rows that later lines refer to get their new id when they are read
 (taken from the table's sequence), so the map from file ids to new ids holds only
-customers, lists, smart lists and mails; events are never held beyond their batch.
+customers, lists, smart lists and mails; events (most of a file) get theirs from COPY and
+are never held beyond their batch. The performer's write lock is held throughout, so no
+event of theirs is recorded meanwhile.
 
 Counters and first/last contact are imported as stored and then checked against a recount
 of the imported events (``contacts.reconcile``), the rhythm and segments likewise
@@ -358,13 +360,7 @@ class _Loader:
         if name == "customer":
             self._resolve_members(batch)
         if name == "event" and self.last_event_id is None:
-            with connection.cursor() as cursor:  # the ids before the first event copied
-                cursor.execute(
-                    "SELECT coalesce(pg_sequence_last_value("
-                    "pg_get_serial_sequence(%s, 'id')::regclass), 0)",
-                    [ContactEvent._meta.db_table],
-                )
-                self.last_event_id = cursor.fetchone()[0]
+            self.last_event_id = _last_event_id()  # what was handed out before our events
         self._copy(batch)
         if name == "event":
             self._deliver(self._event_ids(len(batch.rows)))
@@ -392,15 +388,21 @@ class _Loader:
         the rows that later lines point to, cost a fifth of an import. COPY numbers rows in
         their order, and no one else adds this performer's events meanwhile (every event
         writer takes the performer's lock, which the import holds), so they are this
-        performer's events after the last id seen.
+        performer's events between the last id seen and the sequence's value now. Those ids
+        are looked up one by one in the primary key, and the performer compared here: with
+        the performer in the query, the planner (which has no statistics of rows not yet
+        committed) read every event imported so far, for each batch.
         """
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id FROM {ContactEvent._meta.db_table} "
-                "WHERE performer_id = %s AND id > %s ORDER BY id",
-                [self.performer.pk, self.last_event_id],
+                f"SELECT id, performer_id FROM {ContactEvent._meta.db_table} "
+                "WHERE id = ANY(ARRAY(SELECT generate_series(%s::bigint, %s::bigint))) "
+                "ORDER BY id",
+                [self.last_event_id + 1, _last_event_id()],
             )
-            ids = [row[0] for row in cursor.fetchall()]
+            ids = [
+                id for id, performer_id in cursor.fetchall() if performer_id == self.performer.pk
+            ]
         if len(ids) != count:  # cannot happen while the lock is held
             raise ImportRefused("events of this performer were recorded during the import")
         self.last_event_id = ids[-1]
@@ -473,6 +475,17 @@ class _Loader:
                 "INSERT INTO performer_data_change (performer_id) VALUES (%s)", [performer.pk]
             )
         return result
+
+
+def _last_event_id() -> int:
+    """The last id the events' sequence handed out, to anyone (sequences ignore transactions)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(pg_sequence_last_value("
+            "pg_get_serial_sequence(%s, 'id')::regclass), 0)",
+            [ContactEvent._meta.db_table],
+        )
+        return cursor.fetchone()[0]
 
 
 def _check_header(text: str) -> None:

@@ -505,6 +505,21 @@ HOSTILE = [
         id="bad-date",
     ),
     pytest.param(
+        _set("customer", "created_at", "٢٠٢٦-01-01T00:00:00+00:00"),
+        r"created_at .* is not an ISO 8601",
+        id="non-ascii-digits-date",
+    ),
+    pytest.param(
+        _set("customer", "earnings", "١٢.50"),
+        r"earnings .* is not a decimal number",
+        id="non-ascii-digits-decimal",
+    ),
+    pytest.param(
+        _set("customer", "last_paid_day", "２０２６-01-01"),
+        r"last_paid_day .* is not a date",
+        id="fullwidth-digits-day",
+    ),
+    pytest.param(
         _set("customer", "created_at", "2026-01-01T00:00:00"),
         r"created_at .* needs a UTC offset",
         id="naive",
