@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, tzinfo
 from urllib.parse import urlencode
 
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -369,7 +369,7 @@ def csv_text(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
-def csv_row(customer: Customer, today: date) -> tuple:
+def csv_row(customer: Customer, today: date, zone: tzinfo) -> tuple:
     factor = customer.overdue_factor(today)
     return (
         csv_text(customer.member_name),
@@ -385,7 +385,7 @@ def csv_row(customer: Customer, today: date) -> tuple:
         customer.chat_volleys,
         customer.feeds,
         f"{customer.earnings:.2f}",
-        timezone.localtime(customer.last_contact).isoformat(timespec="seconds")
+        timezone.localtime(customer.last_contact, zone).isoformat(timespec="seconds")
         if customer.last_contact
         else "",
         CONTACT_TYPE_LABELS.get(customer.last_contact_type, ""),
@@ -402,15 +402,23 @@ def csv_chunks(
     customers: Iterable[Customer], order: list[int] | None = None, rows_per_chunk: int = 500
 ) -> Iterator[str]:
     """The CSV text in chunks of a few hundred rows (one write per row is slow to stream),
-    with its columns in ``order`` (``csv_order``)."""
-    order = order or list(range(len(CSV_HEADER)))
-    today = timezone.localdate()
+    with its columns in ``order`` (``csv_order``), in the time zone active now."""
+    # Read here, not in the generator: the response streams after the view returned, once
+    # the middleware has deactivated the performer's zone.
+    zone = timezone.get_current_timezone()
+    return _csv_chunks(customers, order or list(range(len(CSV_HEADER))), rows_per_chunk, zone)
+
+
+def _csv_chunks(
+    customers: Iterable[Customer], order: list[int], rows_per_chunk: int, zone: tzinfo
+) -> Iterator[str]:
+    today = timezone.localdate(timezone=zone)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # BOM: spreadsheets then read the file as UTF-8
     writer.writerow([CSV_HEADER[i] for i in order])
     for number, customer in enumerate(customers, start=1):
-        row = csv_row(customer, today)
+        row = csv_row(customer, today, zone)
         writer.writerow([row[i] for i in order])
         if number % rows_per_chunk == 0:
             yield buffer.getvalue()
