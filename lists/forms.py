@@ -17,7 +17,7 @@ from mycustomers.errors import ActionError
 from mycustomers.models import Customer, CustomerStatus
 
 MAX_NAMES_AT_ONCE = 500
-NAME_SEPARATORS = re.compile(r"[,\r\n]+")
+LINES = re.compile(r"[\r\n]+")
 
 
 class ListNameForm(forms.Form):
@@ -114,10 +114,7 @@ class AddMembersForm(forms.Form):
         self.report = AddReport()
 
     def clean_names(self) -> list[str]:
-        names = list(
-            dict.fromkeys(n.strip() for n in NAME_SEPARATORS.split(self.cleaned_data["names"]))
-        )
-        names = [n for n in names if n]
+        names = list(dict.fromkeys(n for n in self._split(self.cleaned_data["names"]) if n))
         if not names:
             raise ValidationError("Enter at least one member name.", code="required")
         if len(names) > MAX_NAMES_AT_ONCE:
@@ -126,6 +123,24 @@ class AddMembersForm(forms.Form):
             )
         self.report = self._match(names)
         return names
+
+    def _split(self, text: str) -> list[str]:
+        """Names at new lines and commas, but a line that is a customer's member name as it
+        stands stays whole: member names may hold commas ("Smith, Jr.")."""
+        lines = [line.strip() for line in LINES.split(text)]
+        with_commas = [line for line in lines if "," in line]
+        whole = set(
+            Customer.objects.for_performer(self.performer)
+            .filter(member_name__in=with_commas)
+            .values_list("member_name", flat=True)
+            if with_commas
+            else ()
+        )
+        return [
+            name.strip()
+            for line in lines
+            for name in ([line] if line in whole else line.split(","))
+        ]
 
     def _match(self, names: list[str]) -> AddReport:
         """Exact member names first, then a case-insensitive match when it is unambiguous.

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.signals import got_request_exception
+from django.db import OperationalError
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+
+from mycustomers.views.errors import database_unavailable
 
 # Session keys: when the performer logged in, and when the session was last saved.
 STARTED = "_session_started"
@@ -78,3 +83,32 @@ class PerformerTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that does not answer is the 503 page whatever DEBUG says.
+
+    With DEBUG on (``make run``) Django answers an uncaught exception with its debug page, a
+    500, and never calls handler500 (``mycustomers.views.errors``); a database restart must
+    still read as "try again". Exceptions never reach a middleware (each layer turns them
+    into a response), but ``got_request_exception`` is sent while one is handled: it marks
+    the request, and the 500 that follows becomes the 503.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        got_request_exception.connect(_mark_database_unavailable, dispatch_uid=__name__)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 500 and getattr(request, DATABASE_UNAVAILABLE, False):
+            return database_unavailable()
+        return response
+
+
+DATABASE_UNAVAILABLE = "_database_unavailable"
+
+
+def _mark_database_unavailable(sender, request=None, **kwargs) -> None:
+    if request is not None and isinstance(sys.exc_info()[1], OperationalError):
+        setattr(request, DATABASE_UNAVAILABLE, True)

@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Inside the header middleware: a page for an error raised here still gets the headers.
+    "mycustomers.middleware.DatabaseUnavailableMiddleware",
     "mycustomers.middleware.SessionTimeoutMiddleware",
     "mycustomers.middleware.NoStoreForLoggedInMiddleware",
     "mycustomers.middleware.PerformerTimeZoneMiddleware",

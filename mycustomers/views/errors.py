@@ -17,7 +17,12 @@ def server_error(request) -> HttpResponse:
     query cancelled) is a 503 asking to retry, rendered without touching the database (no
     request context: no session, no user); anything else is the usual 500."""
     if isinstance(sys.exc_info()[1], OperationalError):
-        response = HttpResponse(loader.render_to_string("503.html"), status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return database_unavailable()
     return defaults.server_error(request)
+
+
+def database_unavailable() -> HttpResponse:
+    """The 503 page asking to retry, rendered without touching the database."""
+    response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -474,7 +474,19 @@ def test_make_customer_is_not_new_and_has_one_event(owner):
 
 @pytest.mark.parametrize(
     ("name", "letters"),
-    [("john_doe", "JD"), ("BigSpender", "BS"), ("Member0042", "ME"), ("0042", "00"), ("__", "?")],
+    [
+        ("john_doe", "JD"),
+        ("BigSpender", "BS"),
+        ("Member0042", "ME"),
+        ("0042", "00"),
+        ("__", "?"),
+        ("ABCdef", "AC"),
+        # Letters beyond ASCII start words too: "ZN" and "AM" before.
+        ("Zoë Ångström", "ZÅ"),
+        ("acc01169_Ömer", "AÖ"),
+        ("ÉlodieÖzil", "ÉÖ"),
+        ("日本語ユーザー", "日本"),
+    ],
 )
 def test_the_avatar_shows_up_to_two_initials(name, letters):
     assert initials(name) == letters

@@ -56,3 +56,19 @@ def test_any_other_error_is_still_a_500(logged_in):
         response = logged_in.get("/customers/")
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/customers/", "/accounts/login/"])
+def test_a_database_that_does_not_answer_is_a_503_with_debugging_on(
+    logged_in, database_down, settings, url
+):
+    """`make run` serves with DEBUG on, where Django shows its debug page (a 500) instead of
+    handler500: the database's restart must still read as a 503 to retry."""
+    settings.DEBUG = True
+
+    response = logged_in.get(url)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "temporarily unavailable" in response.content.decode()
+    assert "default-src 'self'" in response["Content-Security-Policy"]

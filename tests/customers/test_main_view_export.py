@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from contacts.types import ContactType
 from lists.models import CustomerList
@@ -138,3 +141,29 @@ def test_the_export_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(6):
         rows = export(owner_client)
     assert len(rows) == 53
+
+
+def test_the_export_follows_the_performers_time_zone(owner, owner_client):
+    """The rows stream after the view returned, when the performer's zone is no longer the
+    active one: the export's times and "today" must still be theirs, as on the page."""
+    now = timezone.now()
+    # A zone whose calendar day is not UTC's right now: UTC+14 from 10:00 UTC, else UTC-12.
+    zone_name = "Pacific/Kiritimati" if now.hour >= 10 else "Etc/GMT+12"
+    zone = ZoneInfo(zone_name)
+    owner.time_zone = zone_name
+    owner.save(update_fields=["time_zone"])
+    today = timezone.localdate(now, zone)
+    assert today != now.date()
+    customer(
+        owner,
+        "late",
+        last_contact=now,
+        last_paid_day=today - timedelta(days=10),
+        usual_gap=Decimal("10"),
+        due_date=today,
+    )
+
+    [row] = export(owner_client)
+
+    assert row["Last contact"] == timezone.localtime(now, zone).isoformat(timespec="seconds")
+    assert row["Overdue factor"] == "1.0"  # 10 of the zone's days; 9 or 11 of UTC's

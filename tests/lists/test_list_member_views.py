@@ -132,6 +132,16 @@ def test_it_adds_several_customers_by_name_separated_by_commas_or_lines(owner, o
     ).exists()
 
 
+def test_a_line_that_is_a_member_name_with_commas_stays_one_name(owner, owner_client, vip):
+    """Member names may hold commas (an import takes any text): "Smith, Jr." on its own line
+    is that customer, not "Smith" and "Jr."; other lines still split at commas."""
+    make_customer(owner, "Smith, Jr.")
+    make_customer(owner, "dave")
+    response = add(owner_client, vip, "Smith, Jr.\ncarol, dave")
+    assert members_of(vip) == ["Smith, Jr.", "alice", "bob", "carol", "dave"]
+    assert messages_of(response) == ["Added 3 customers to “VIP”."]
+
+
 def test_names_match_exactly_then_ignoring_case(owner, owner_client, vip):
     response = add(owner_client, vip, "CAROL")
     assert members_of(vip) == ["alice", "bob", "carol"]
