@@ -306,6 +306,12 @@ class WorkerBeatAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("worker_id", "host")
     ordering = ("-seen_at",)
 
+    def get_object(self, request, object_id, from_field=None):
+        # A worker id is text, and PostgreSQL refuses NUL in text: "does not exist", not a 500.
+        if "\x00" in object_id:
+            return None
+        return super().get_object(request, object_id, from_field)
+
 
 @admin.register(SavedView)
 class SavedViewAdmin(admin.ModelAdmin):

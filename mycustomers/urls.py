@@ -3,18 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from mycustomers.views.account import AccountView
+from mycustomers.views.account import AccountView, LoginView, LogoutView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
     path("customers/", include("mycustomers.customer_urls")),
     path("lists/", include("lists.urls")),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/", AccountView.as_view(), name="account"),
     # Django's password views, with templates in templates/registration/.
     path(

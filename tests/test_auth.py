@@ -73,6 +73,27 @@ def test_logging_out_ends_the_session(owner_client):
     assert owner_client.get("/customers/").status_code == 302
 
 
+# ``next`` is followed only to a path on this site: a bare word (a relative address) or
+# another host's address goes to the usual page (issue 20, defect 2).
+BAD_NEXT = ["foo", "1e2", "%C2%B2", "//evil.com", "https://evil.com/", "javascript:alert(1)"]
+
+
+@pytest.mark.parametrize("bad", BAD_NEXT)
+def test_logging_in_follows_only_a_path_on_this_site(client, owner, bad):
+    response = client.post(
+        f"/accounts/login/?next={bad}", {"username": "owner", "password": "correct horse battery"}
+    )
+    assert response.url == "/customers/"
+    assert client.get(f"/accounts/login/?next={bad}").url == "/customers/"
+    good = client.get("/accounts/login/?next=/lists/")
+    assert good.url == "/lists/"
+
+
+@pytest.mark.parametrize("bad", BAD_NEXT)
+def test_logging_out_follows_only_a_path_on_this_site(owner_client, bad):
+    assert owner_client.post(f"/accounts/logout/?next={bad}").url == "/accounts/login/"
+
+
 # --- Changing and resetting the password (ASVS V2.1, V2.5) ---------------------------------
 
 NEW_PASSWORD = "a much longer secret 42"

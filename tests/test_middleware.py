@@ -19,7 +19,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(
-    "url", ["/customers/", "/customers/export/", "/lists/", "/accounts/password/change/"]
+    "url",
+    [
+        "/customers/",
+        "/customers/export/",
+        "/lists/",
+        "/accounts/password/change/",
+        "/accounts/",
+        "/customers/lookup/?member=alice",
+        "/customers/lookup/suggestions/?q=al",
+        "/customers/deleted/",
+    ],
 )
 def test_pages_for_a_logged_in_performer_are_never_stored(owner_client, owner, url):
     make_customer(owner, "alice")

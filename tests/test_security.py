@@ -7,6 +7,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests.factories import make_customer
+
 pytestmark = pytest.mark.django_db
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
@@ -21,6 +23,24 @@ def test_pages_carry_the_security_headers(client):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/customers/",
+        "/accounts/",
+        "/customers/lookup/?member=alice",
+        "/customers/lookup/suggestions/?q=al",
+    ],
+)
+def test_logged_in_pages_carry_the_strict_csp(owner_client, owner, url):
+    make_customer(owner, "alice")
+    response = owner_client.get(url)
+    assert response.status_code == 200
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: p.name)

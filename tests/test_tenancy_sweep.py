@@ -15,8 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from contacts.models import Activity, Feedback, Mail, Note, Offer
 from contacts.types import ContactType
-from lists.models import CustomerList, Membership
-from mycustomers.models import Customer, MassAction
+from lists.models import CustomerList, Membership, SmartList
+from mycustomers.models import Customer, MassAction, SavedView
 from tests.factories import add_event
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +65,10 @@ def foreign(colleague):
         performer=colleague, kind=MassAction.Kind.BLOCK, customer_ids=[customer.pk], total=1
     )
     return {
+        "smart_list": SmartList.objects.create(
+            performer=colleague, name="Their smart", rules="earnings_min=1"
+        ),
+        "saved_view": SavedView.objects.create(performer=colleague, name="Their view", query="q=s"),
         "mass_action": mass_action,
         "customer": customer,
         "event": event,
@@ -85,10 +89,14 @@ def foreign_ids(url_name: str, keywords: list[str], foreign) -> dict[str, int]:
         "mail_pk": foreign["mail"].pk,
         "customer_pk": foreign["customer"].pk,
     }
-    # "pk" is the page's own object: a list on list pages, a background mass action on its
-    # Stop / Dismiss, a customer elsewhere.
-    if url_name.startswith("lists:"):
+    # "pk" is the page's own object: a smart list or a list on list pages, a saved view on
+    # its pages, a background mass action on its Stop / Dismiss, a customer elsewhere.
+    if url_name.startswith("lists:smart_"):
+        by_keyword["pk"] = foreign["smart_list"].pk
+    elif url_name.startswith("lists:"):
         by_keyword["pk"] = foreign["list"].pk
+    elif url_name.endswith("_view"):
+        by_keyword["pk"] = foreign["saved_view"].pk
     elif url_name.endswith("_background"):
         by_keyword["pk"] = foreign["mass_action"].pk
     else:
@@ -101,6 +109,7 @@ def foreign_ids(url_name: str, keywords: list[str], foreign) -> dict[str, int]:
 def snapshot(performer) -> dict[str, list]:
     """Everything the colleague owns (the owner's own pages may change the owner's data)."""
     models = [Customer, Note, Offer, Feedback, CustomerList, Membership, Mail, Activity, MassAction]
+    models += [SmartList, SavedView]
     return {
         m._meta.label: sorted(map(str, m.objects.filter(performer=performer).values_list()))
         for m in models
@@ -144,6 +153,9 @@ def test_id_taking_forms_reject_another_performers_ids(owner_client, foreign, me
             "ids": [customer.pk],
             "list": customer_list.pk,
             "lists": [customer_list.pk],
+            "not_list": customer_list.pk,
+            "smart": foreign["smart_list"].pk,
+            "view": foreign["saved_view"].pk,
             "member": customer.member_name,
             "q": customer.member_name,
             "subject": "s",
@@ -153,8 +165,8 @@ def test_id_taking_forms_reject_another_performers_ids(owner_client, foreign, me
         response = getattr(owner_client, method)(url, data)
         assert response.status_code < 500, f"{method.upper()} {url} → {response.status_code}"
         # The search terms may be echoed back; the colleague's row must not be shown.
-        leaked = b"SecretNick" in response.content or (
-            reverse("customers:detail", args=[customer.pk]).encode() in response.content
-        )
+        leaked = any(
+            secret in response.content for secret in (b"SecretNick", b"Their smart", b"Their view")
+        ) or (reverse("customers:detail", args=[customer.pk]).encode() in response.content)
         assert not leaked, f"{method.upper()} {url} leaked a colleague's customer"
     assert snapshot(foreign["customer"].performer) == before

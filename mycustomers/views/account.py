@@ -1,8 +1,10 @@
-"""The performer's account page: their time zone (and the way to change their password)."""
+"""The performer's account: logging in and out, and the account page (their time zone and
+the way to change their password)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -10,6 +12,15 @@ from django.views.generic import FormView
 
 from mycustomers.account import set_time_zone
 from mycustomers.forms import TimeZoneForm
+from mycustomers.views.next_url import SitePathRedirectMixin
+
+
+class LoginView(SitePathRedirectMixin, auth_views.LoginView):
+    redirect_authenticated_user = True
+
+
+class LogoutView(SitePathRedirectMixin, auth_views.LogoutView):
+    pass
 
 
 class AccountView(LoginRequiredMixin, FormView):

@@ -30,6 +30,7 @@ from mycustomers.insights import (
     monthly_chart,
 )
 from mycustomers.models import Customer
+from mycustomers.numbers import page_number
 from mycustomers.views.mixins import PerformerCustomersMixin
 
 NOTES_PER_PAGE = 10
@@ -55,13 +56,10 @@ def photo_src(url: str) -> str:
 
 
 def page_of(request, queryset: QuerySet, param: str, per_page: int) -> Page:
-    """One page of ``queryset``; bad, zero or negative numbers give page 1, past the end
+    """One page of ``queryset``; anything but ASCII digits, or 0, gives page 1, past the end
     the last page."""
     paginator = Paginator(queryset, per_page)
-    try:
-        number = max(int(request.GET.get(param, "1")), 1)
-    except ValueError:
-        number = 1
+    number = page_number(request.GET.get(param))
     try:
         page = paginator.page(number)
     except EmptyPage:

@@ -84,12 +84,13 @@ class CallerCardView(LoginRequiredMixin, TemplateView):
 class CallerSuggestionsView(LoginRequiredMixin, View):
     """``?q=TEXT``: up to SUGGESTIONS of the performer's customers for the header's caller
     lookup, as JSON (``{"suggestions": [{"name", "nickname"}]}``), in one indexed query.
-    Under MIN_SUGGEST characters, or longer than any member name, there are none."""
+    Under MIN_SUGGEST characters, longer than any member name, or with a NUL (no name has
+    one, and PostgreSQL refuses it in text), there are none."""
 
     def get(self, request, *args, **kwargs):
         text = " ".join(request.GET.get("q", "").split())
         suggestions = []
-        if MIN_SUGGEST <= len(text) <= MAX_MEMBER_NAME:
+        if MIN_SUGGEST <= len(text) <= MAX_MEMBER_NAME and "\x00" not in text:
             rows = Customer.objects.for_performer(request.user).callers_like(text)
             suggestions = [
                 {"name": name, "nickname": nickname}

@@ -18,3 +18,13 @@ def next_url(request: HttpRequest, value: str | None, default: str) -> str:
     ):
         return value
     return default
+
+
+class SitePathRedirectMixin:
+    """For Django's login and logout views: their ``next`` is followed only to a path on this
+    site. Django would also follow a bare word as a relative address (``next=foo`` from
+    /accounts/login/ lands on /accounts/login/foo, a 404)."""
+
+    def get_redirect_url(self) -> str:
+        url = super().get_redirect_url()
+        return url if url.startswith("/") else ""

@@ -92,6 +92,22 @@ def test_the_changelist_searches_by_member_name_or_name(staff_client, world, mod
     assert response.status_code == 200
 
 
+HOSTILE_ADMIN_QUERIES = ["q=%00", "q=%ED%A0%80", "o=%C2%B2", "p=%D9%A3", "p=" + "9" * 30]
+
+
+@pytest.mark.parametrize("model", project_models(), ids=lambda m: m.__name__)
+def test_hostile_changelist_queries_and_object_ids_are_not_server_errors(
+    staff_client, world, model
+):
+    changelist = admin_url(model, "changelist")
+    for query in HOSTILE_ADMIN_QUERIES:
+        assert staff_client.get(f"{changelist}?{query}").status_code < 500, query
+    # An id no row has, not a number, or with a NUL (worker ids are text): "does not exist".
+    for object_id in ["9" * 30, "%C2%B2", "%00"]:
+        response = staff_client.get(f"{changelist}{object_id}/change/")
+        assert response.status_code in {200, 302, 404}, object_id
+
+
 @pytest.mark.parametrize("model", BIG_TABLES, ids=lambda m: m.__name__)
 def test_big_tables_never_count_every_row(model):
     model_admin = admin.site._registry[model]

@@ -263,6 +263,15 @@ def test_it_pages_the_notes(owner_client, owner, alice):
     assert "Note number 01" in second and "Note number 11" not in second
 
 
+@pytest.mark.parametrize("number", ["٢", "２", "²"])
+def test_a_page_number_in_other_digits_is_page_one(owner_client, owner, alice, number):
+    # "٢".isdigit() and int("٢") is 2: numbers in addresses are ASCII digits only.
+    for i in range(12):
+        Note.objects.create(performer=owner, customer=alice, body=f"Note number {i:02d}")
+    page = text(detail(owner_client, alice, **{"notes-page": number}))
+    assert "Note number 11" in page and "Note number 01" not in page
+
+
 def test_the_feedback_table_shows_every_rating_and_comment(owner_client, alice):
     page = text(detail(owner_client, alice))
     assert "5 / 5 Spot on" in page

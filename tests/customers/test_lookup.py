@@ -208,6 +208,12 @@ def test_suggestions_are_limited_and_need_two_characters(owner, owner_client):
     assert suggest(owner_client, "%_") == []  # LIKE wildcards are plain characters
 
 
+def test_suggestions_for_text_with_a_nul_byte_are_none(owner, owner_client, alice):
+    # PostgreSQL refuses NUL in text: the query must not reach it (was a 500).
+    assert suggest(owner_client, "al\x00i") == []
+    assert suggest(owner_client, "\x00\x00") == []
+
+
 def test_suggestions_run_one_query_besides_the_session(owner, owner_client, alice):
     # session, user, suggestions: short and long text alike
     for text in ("al", "alic"):

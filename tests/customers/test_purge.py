@@ -266,6 +266,31 @@ def test_the_deleted_page_says_exactly_what_a_restore_brings_back(owner, owner_c
     )
 
 
+def test_a_purged_customers_detail_page_says_what_was_erased_and_when(owner, owner_client, known):
+    delete(owner, known, days_ago=31)
+    purge_deleted()
+    purged = timezone.localtime(private_purge_time(known))
+
+    page = owner_client.get(known.get_absolute_url()).content.decode()
+
+    assert (
+        f"Lists, notes, nickname and follow-up erased {purged:%b} {purged.day}, {purged.year}. "
+        "Contact history, earnings, mail, offers and feedback are kept."
+    ) in page
+
+
+def test_a_deleted_customers_detail_page_says_until_when_a_restore_is_full(owner, owner_client):
+    customer = make_customer(owner, "Recent")
+    delete(owner, customer, days_ago=3)
+    customer.refresh_from_db()
+    until = timezone.localtime(customer.status_changed_at) + timedelta(days=30)
+
+    page = owner_client.get(customer.get_absolute_url()).content.decode()
+
+    assert f"Restoring brings back everything until {until:%b} {until.day}, {until.year}" in page
+    assert "follow-up erased" not in page and "are kept" not in page
+
+
 def test_the_delete_confirmation_makes_the_same_promise(owner_client, known, settings):
     settings.MYCUSTOMERS = {**settings.MYCUSTOMERS, "DELETED_RETENTION_DAYS": 45}
 
