@@ -215,13 +215,9 @@ def _read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict]]:
         if not text.strip():
             continue
         try:
-            record = json.loads(text, parse_float=_json_decimal)
+            record = json_object(text, parse_float=_json_decimal)
         except ValueError as exc:
-            raise BadRow(number, f"malformed JSON: {exc}") from None
-        except RecursionError:
-            raise BadRow(number, "malformed JSON: nested too deeply") from None
-        if not isinstance(record, dict):
-            raise BadRow(number, "expected a JSON object")
+            raise BadRow(number, str(exc)) from None
         if SURROGATE_ESCAPE.search(text) and not _is_unicode(record):
             raise BadRow(number, "text is not valid Unicode (a lone surrogate such as \\ud800)")
         unknown = [k for k in record if k not in FIELDS]
@@ -238,6 +234,20 @@ def _json_decimal(text: str) -> Decimal | str:
 
 class _NotPlain(str):
     """A JSON number in a form the numeric fields refuse."""
+
+
+def json_object(text: str, **loads) -> dict:
+    """One JSON Lines line as an object, or ValueError saying what is wrong with it (also
+    what ``import_performer`` reads its lines with)."""
+    try:
+        record = json.loads(text, **loads)
+    except ValueError as exc:
+        raise ValueError(f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError("malformed JSON: nested too deeply") from None
+    if not isinstance(record, dict):
+        raise ValueError("expected a JSON object")
+    return record
 
 
 def _is_unicode(record: dict) -> bool:

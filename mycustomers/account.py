@@ -19,8 +19,8 @@ AREAS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Eu
          "Pacific")  # fmt: skip
 
 
-# Refreshed in the request up to this many customers: about half a second at 1,000 customers
-# with 22,000 events, 2-3 s at 5,000 with 100,000 (docs/performance.md).
+# Refreshed in the request up to this many customers (a fraction of a second there; the
+# figures are in docs/performance.md), by the worker above it.
 REFRESH_NOW_MAX = 1_000
 
 

@@ -240,7 +240,7 @@ class CustomerQuerySet(TenantQuerySet):
         if key == "lists" and self.in_custom_list:
             # Every member's list names hold the list's own, so a walk of the lists index
             # meets the customers in no list or in other lists first: up to every row of the
-            # performer (280 ms at 100k). The same order, unindexed, sorts the members instead.
+            # performer (docs/performance.md). The same order, unindexed, sorts the members.
             expression = Collate(Concat(LISTS_SORT.source_expressions[0], models.Value("")), "C")
         # Descending mirrors ascending, rows without a value included.
         if key in NULLS_FIRST_SORTS:

@@ -36,6 +36,7 @@ from django.core.validators import (
 )
 from django.db import models
 
+from contacts.importing import json_object
 from contacts.models import (
     Activity,
     ContactEvent,
@@ -432,14 +433,9 @@ def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, str]]:
 def parse_line(number: int, text: str) -> dict[str, Any]:
     """One line as a JSON object, or BadLine."""
     try:
-        record = json.loads(text)
+        return json_object(text)
     except ValueError as error:
-        raise BadLine(number, f"malformed JSON: {error}") from None
-    except RecursionError:
-        raise BadLine(number, "malformed JSON: nested too deeply") from None
-    if not isinstance(record, dict):
-        raise BadLine(number, "expected a JSON object")
-    return record
+        raise BadLine(number, str(error)) from None
 
 
 def list_key(value: str, lists: Mapping[int, int], smart_lists: Mapping[int, int]) -> str:
