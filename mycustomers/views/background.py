@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views import View
 
+from mycustomers.counts import cached
 from mycustomers.jobs import cancel, describe
 from mycustomers.models import MassAction
 from mycustomers.views.next_url import next_url
@@ -20,10 +21,27 @@ from mycustomers.views.next_url import next_url
 TEMPLATE = "customers/_background_actions.html"
 
 
+def actions_to_show(performer) -> list[MassAction]:
+    """``MassActionQuerySet.to_show()``, without its query while the banner is known to be
+    empty: it stays empty until the performer's data version changes (every write to a mass
+    action gives a new one, migration 0018), as time only ever takes actions out of it."""
+    shown: list[MassAction] = []
+
+    def any_to_show() -> bool:
+        shown.extend(MassAction.objects.for_performer(performer).to_show())
+        return bool(shown)
+
+    if not cached(performer, ("mass actions to show",), any_to_show):
+        return []
+    # Known to have some (now, or when cached): read them afresh, once.
+    return shown or MassAction.objects.for_performer(performer).to_show()
+
+
 def background_context(request) -> dict:
-    """The banner's rows (one query): actions running, and finished ones not yet dismissed;
-    and the page its buttons return to without JavaScript."""
-    actions = MassAction.objects.for_performer(request.user).to_show()
+    """The banner's rows (one query, none while there is nothing to show): actions running,
+    and finished ones not yet dismissed; and the page its buttons return to without
+    JavaScript."""
+    actions = actions_to_show(request.user)
     page = request.get_full_path()
     if request.htmx and request.htmx.current_url:  # polled: the page the banner is on
         current = urlsplit(request.htmx.current_url)

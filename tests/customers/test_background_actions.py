@@ -333,6 +333,27 @@ class TestViews:
             response = owner_client.get(reverse("customers:list"))
         assert banner(response).count("Blocking 5 customers") == 3
 
+    def test_an_empty_banner_costs_no_query_once_known(
+        self, owner, owner_client, people, django_assert_max_num_queries
+    ):
+        owner_client.get(reverse("customers:list"))
+        # session, user, rows: the count and the empty banner are cached
+        with django_assert_max_num_queries(3):
+            response = owner_client.get(reverse("customers:list"))
+        assert "Blocking" not in banner(response)
+
+    def test_an_action_started_after_an_empty_banner_shows_at_once(
+        self, owner, owner_client, people, queue_only
+    ):
+        assert "Blocking" not in banner(owner_client.get(reverse("customers:list")))
+        action = start(owner, MassAction.Kind.BLOCK)
+        assert "Blocking 5 customers" in banner(owner_client.get(reverse("customers:list")))
+        jobs.run_mass_action.call(action.pk)
+        assert "Blocked 5 customers." in banner(owner_client.get(reverse("customers:list")))
+        owner_client.post(reverse("customers:dismiss_background", args=[action.pk]))
+        assert "Blocked" not in banner(owner_client.get(reverse("customers:list")))
+        assert "Blocked" not in banner(owner_client.get(reverse("customers:list")))
+
 
 class TestListNames:
     """Renaming or deleting a list with many members updates their list names in the
