@@ -23,7 +23,7 @@ from mycustomers.numbers import ascii_int
 from mycustomers.once import token_field
 
 MAX_SELECTED_IDS = 1000
-# Also the main view's hint beside the action buttons (templates/customers/_mass_actions.html).
+# Also the main view's hint beside the action buttons (templates/customers/_mass_actions.jinja).
 NOTHING_SELECTED = "Check the customers to act on first, or select all in this view."
 
 

@@ -4,6 +4,7 @@ see docs/spec.md §10."""
 
 from __future__ import annotations
 
+import copy
 import re
 import string
 from dataclasses import dataclass
@@ -458,6 +459,24 @@ class CustomerFilter(AmountRangeFilters):
         fields = self.form.fields
         return [str(fields[name].label) for name in self.form.errors if name in fields]
 
+
+class _ShallowCopies(dict):
+    """A filter set's ``base_filters`` whose per-instance copy (django-filter deep-copies
+    them in ``FilterSet.__init__``, widgets and choices included) is a shallow copy of each
+    filter with its own ``extra``: after class creation a filter is only read, except the
+    ``extra`` choices that ``CustomerFilter`` sets per performer."""
+
+    def __deepcopy__(self, memo) -> dict:
+        copies = {}
+        for name, base in self.items():
+            copies[name] = filter_ = copy.copy(base)
+            filter_.extra = dict(base.extra)
+            # A ``method`` filter calls through a FilterMethod bound to its filter: bind anew.
+            filter_.method = base.method
+        return copies
+
+
+CustomerFilter.base_filters = _ShallowCopies(CustomerFilter.base_filters)
 
 # Form classes by performer's list choices (CustomerFilter.get_form_class): a few per
 # performer, bounded.

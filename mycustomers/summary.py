@@ -53,18 +53,20 @@ def figures(performer: Performer, today: date, now: datetime) -> dict:
     """The strip's numbers: ``new``, ``missed``, ``overdue``, ``earnings`` (this calendar
     month, from the events of the customers the main view shows), and ``new_until`` (when the
     New figure may next drop by itself)."""
-    customers = Customer.objects.for_performer(performer)
-    visible = customers.visible()
-    month_start = start_of_day(today.replace(day=1))
-    # Only customers contacted this month can have earned this month: each one's events
-    # since the 1st are a range of the event index (performer, customer, time).
-    month_events = ContactEvent.objects.for_performer(performer).filter(
-        occurred_at__gte=month_start,
-        customer__in=visible.filter(last_contact__gte=month_start).values("pk"),
-    )
-    new = customers.filter(default_list_q("new", now))
 
     def compute() -> dict:
+        # Built here, not before the cache is asked: building them costs a cached page more
+        # than reading the cache does.
+        customers = Customer.objects.for_performer(performer)
+        visible = customers.visible()
+        month_start = start_of_day(today.replace(day=1))
+        # Only customers contacted this month can have earned this month: each one's events
+        # since the 1st are a range of the event index (performer, customer, time).
+        month_events = ContactEvent.objects.for_performer(performer).filter(
+            occurred_at__gte=month_start,
+            customer__in=visible.filter(last_contact__gte=month_start).values("pk"),
+        )
+        new = customers.filter(default_list_q("new", now))
         values = (
             Performer.objects.filter(pk=performer.pk)
             .values(

@@ -27,7 +27,7 @@ from mycustomers.money import money
 
 DEFAULT_SORT = "-last_contact"
 # Form of the page that the missed-call buttons submit (outside the mass-action form: forms
-# cannot nest). See templates/customers/customer_list.html.
+# cannot nest). See templates/customers/customer_list_body.jinja.
 FLAG_FORM_ID = "flag-form"
 
 # Icon shapes after Feather icons (MIT licence), drawn with currentColor.

@@ -168,6 +168,23 @@ def test_filter_forms_are_shared_only_between_equal_list_choices(owner, colleagu
     assert form(colleague, theirs.pk).is_valid()
 
 
+def test_filter_sets_copy_their_filters_and_share_none_of_their_choices(owner, colleague):
+    CustomerList.objects.create(performer=owner, name="Mine")
+    CustomerList.objects.create(performer=colleague, name="Theirs")
+    base_extra = {name: dict(f.extra) for name, f in CustomerFilter.base_filters.items()}
+
+    def filters(performer):
+        return CustomerFilter(QueryDict(), queryset=Customer.objects.none(), performer=performer)
+
+    own, foreign = filters(owner), filters(colleague)
+    assert own.filters["list"] is not foreign.filters["list"]
+    assert own.filters["list"].parent is own and foreign.filters["list"].parent is foreign
+    assert own.filters["list"].filter.method == own.filter_list  # its method, on its filter set
+    assert "Mine" in str(own.filters["not_list"].extra["choices"])
+    assert "Mine" not in str(foreign.filters["not_list"].extra["choices"])
+    assert {name: f.extra for name, f in CustomerFilter.base_filters.items()} == base_extra
+
+
 def test_a_remembered_url_is_keyed_by_what_reverse_reads(owner):
     assert remembered_reverse("customers:detail", [5], {}, None) == "/customers/5/"
     assert remembered_reverse("customers:detail", [], {"pk": 6}, None) == "/customers/6/"

@@ -46,7 +46,7 @@ def test_no_template_formats_money_by_hand():
     by_hand = re.compile(r"\$\{\{|floatformat")
     offenders = [
         f"{path.relative_to(ROOT)}:{n}"
-        for path in (ROOT / "templates").rglob("*.html")
+        for path in [*(ROOT / "templates").rglob("*.html"), *(ROOT / "templates").rglob("*.jinja")]
         for n, line in enumerate(path.read_text().splitlines(), start=1)
         if by_hand.search(line)
     ]

@@ -43,7 +43,11 @@ def test_logged_in_pages_carry_the_strict_csp(owner_client, owner, url):
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
 
 
-@pytest.mark.parametrize("template", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "template",
+    sorted([*TEMPLATES.rglob("*.html"), *TEMPLATES.rglob("*.jinja")]),
+    ids=lambda p: p.name,
+)
 def test_templates_have_no_inline_script_or_style(template):
     html = template.read_text()
     inline_scripts = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>\s*\S", html)

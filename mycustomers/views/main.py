@@ -7,8 +7,11 @@ from urllib.parse import urlencode
 
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.template import engines
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.generic import View
 from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterMixin, FilterView
@@ -33,6 +36,7 @@ from mycustomers.tables import (
     table_options,
     visible_columns,
 )
+from mycustomers.views.background import TEMPLATE as BANNER_TEMPLATE
 from mycustomers.views.background import background_context
 from mycustomers.views.mixins import PerformerCustomersMixin
 from mycustomers.views.next_url import next_url
@@ -233,6 +237,7 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
         count = page.paginator.count
         first_row = page.start_index()
         headers = table.headers(lambda sort: state.url(sort=sort))
+        background = background_context(self.request)
         context.update(
             state=state,
             # Where actions return to (M11): this view, from cleaned values only.
@@ -275,8 +280,13 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
             filters_open=bool(state.filters) or bool(self.filterset.errors),
             filters_count=len(state.filters),
             summary=summary_items(self.request.user),
-            **background_context(self.request),
+            **background,
+            background_banner=render_to_string(BANNER_TEMPLATE, background, self.request),
         )
+        # The body in Jinja2, the page around it (base.html) in Django's templates: see
+        # mycustomers.jinja2.
+        body = engines["jinja2"].get_template("customers/customer_list_body.jinja")
+        context["main_body"] = mark_safe(body.render(context, self.request))  # autoescaped
         return context
 
     def _totals_row(self, headers) -> list[tuple[str, str]]:

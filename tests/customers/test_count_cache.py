@@ -187,7 +187,7 @@ class TestTheMainViewsCount:
         make_customer(owner, "Olga")
         first = get(owner_client, list=key)
         assert shown_count(first) == 1
-        with django_assert_num_queries(4):  # session, user, COUNT, rows (the empty banner is cached)
+        with django_assert_num_queries(4):  # session, user, COUNT, rows (the banner: cached)
             get(owner_client, list=key)
 
 
