@@ -161,7 +161,7 @@ def test_filter_forms_are_shared_only_between_equal_list_choices(owner, colleagu
 
     own, foreign = form(owner, mine.pk), form(owner, theirs.pk)
     assert type(own) is type(foreign)
-    assert own.fields["earnings_min"].widget is not foreign.fields["earnings_min"].widget
+    assert own.fields["earnings_min"] is not foreign.fields["earnings_min"]
     assert own.is_valid() and not foreign.is_valid()
     assert set(foreign.errors) == {"list", "not_list"}
     assert type(form(colleague, theirs.pk)) is not type(own)
@@ -183,6 +183,21 @@ def test_filter_sets_copy_their_filters_and_share_none_of_their_choices(owner, c
     assert "Mine" in str(own.filters["not_list"].extra["choices"])
     assert "Mine" not in str(foreign.filters["not_list"].extra["choices"])
     assert {name: f.extra for name, f in CustomerFilter.base_filters.items()} == base_extra
+
+
+def test_a_field_in_error_marks_its_own_widget_only(owner):
+    def form(query):
+        return CustomerFilter(
+            QueryDict(query), queryset=Customer.objects.none(), performer=owner
+        ).form
+
+    wrong, right = form("earnings_min=x"), form("earnings_min=1")
+    filter_groups(wrong)
+    filter_groups(right)
+    assert wrong.fields["earnings_min"].widget.attrs["aria-invalid"] == "true"
+    assert "aria-invalid" not in right.fields["earnings_min"].widget.attrs
+    assert "aria-invalid" not in form("").fields["earnings_min"].widget.attrs
+    assert 'aria-invalid="true"' not in str(form("earnings_min=2")["earnings_min"])
 
 
 def test_a_remembered_url_is_keyed_by_what_reverse_reads(owner):
