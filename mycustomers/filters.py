@@ -5,6 +5,7 @@ see docs/spec.md §10."""
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,11 +27,12 @@ from lists.models import (
     not_in_lists,
 )
 from mycustomers.counts import cached
-from mycustomers.initials import INITIALS
 from mycustomers.models import Customer, FollowUpStatus, Segment
 from mycustomers.money import money
 
 MAX_SEARCH = 100
+# The alphanumeric navigation (M9), in the order it is shown: "#" is any digit.
+INITIALS = (*string.ascii_uppercase, "#", *string.digits)
 
 
 class InitialField(forms.CharField):

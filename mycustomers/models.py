@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from contacts.types import ContactType
 from mycustomers.counts import cached
-from mycustomers.initials import key_ranges
 from mycustomers.tenancy import TenantQuerySet
 
 
@@ -164,19 +163,17 @@ class CustomerQuerySet(TenantQuerySet):
         return visible.search(text).order_by("name_key", "member_name")
 
     def starting_with(self, initial: str) -> CustomerQuerySet:
-        """Member names under an initial of the letter bar (M9, mycustomers.initials): a
-        letter with its accented forms, a digit, or "#" for any name no letter shows.
+        """Member names starting with a letter or digit, ignoring case; "#" is any digit (M9).
 
-        Ranges of the sort key of cust_vis_name_nick rather than LIKE 'B%' or LEFT(): the index
-        serves each, and COLLATE "C" makes them exact whatever the database locale.
+        A range on the sort key of cust_vis_name_nick rather than LIKE 'B%' or LEFT(): the
+        index serves it, and COLLATE "C" makes the range exact whatever the database locale.
         """
         if not initial:
             return self
-        ranges = models.Q()
-        for low, high in key_ranges(initial):
-            bounds = {"name_key__gte": low, "name_key__lt": high}
-            ranges |= models.Q(**{lookup: value for lookup, value in bounds.items() if value})
-        return self.alias(name_key=NAME_SORT).filter(ranges)
+        low, high = ("0", "9") if initial == "#" else (initial.upper(), initial.upper())
+        return self.alias(name_key=NAME_SORT).filter(
+            name_key__gte=low, name_key__lt=chr(ord(high) + 1)
+        )
 
     # Range and state filters (F1). Dates are calendar days in the current time zone.
 

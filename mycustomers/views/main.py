@@ -18,8 +18,7 @@ from lists.models import SmartList
 from mycustomers.counts import cached
 from mycustomers.export import csv_stream, export_query, header
 from mycustomers.filter_panel import panel_groups
-from mycustomers.filters import CustomerFilter, chip_text
-from mycustomers.initials import INITIALS
+from mycustomers.filters import INITIALS, CustomerFilter, chip_text
 from mycustomers.models import COUNTER_FIELDS, SavedView, new_since
 from mycustomers.money import money
 from mycustomers.numbers import ascii_int, page_number
