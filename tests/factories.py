@@ -63,9 +63,16 @@ def make_customer(performer: Performer, member_name: str, **event_kwargs) -> Cus
     return add_event(performer, member_name, **event_kwargs)
 
 
-def worker_seen(worker_id: str, ago: timedelta, *, stopped: bool = False) -> WorkerBeat:
-    """A background worker last seen ``ago`` (and then stopped cleanly, if ``stopped``)."""
+def worker_seen(
+    worker_id: str, ago: timedelta, *, stopped: bool = False, host: str = "", pid: int | None = None
+) -> WorkerBeat:
+    """A background worker last seen ``ago`` (and then stopped cleanly, if ``stopped``), that
+    ran as process ``pid`` of ``host``."""
     when = timezone.now() - ago
     return WorkerBeat.objects.create(
-        worker_id=worker_id, seen_at=when, stopped_at=when if stopped else None
+        worker_id=worker_id,
+        seen_at=when,
+        stopped_at=when if stopped else None,
+        host=host,
+        pid=pid,
     )

@@ -7,22 +7,30 @@ attacked as soon as a page shows it. Each value replaces one field (the others k
 values, so the view gets past its first check), or every parameter the spec names at once.
 
 A try passes when the page answers below 500, a logged-in answer carries no-store and the
-strict CSP, and a redirect never leaves the site (``next=//evil.com``, ``next=foo``).
+strict CSP, and nothing the page hands the browser leaves the site: no redirect
+(``next=//evil.com``, ``next=foo``), no link, form action, button ``formaction`` or htmx URL,
+and no ``next`` field that a form would post. Return addresses are attacked with the ways a
+browser reads as another origin or a script (``javascript:``, ``//host``, ``\\host``,
+``/\\host``, a tab or a space before ``//``), in the ``next`` of every page and form, and in
+the ``HX-Current-URL`` an htmx request says it came from.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from html import escape
 from html.parser import HTMLParser
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import NoReverseMatch, Resolver404
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
 
 from contacts.models import Mail, Note, Offer
 from contacts.types import ContactType
@@ -139,6 +147,14 @@ HOSTILE = [
         "00000000-0000-0000-0000-000000000000",
     ]
 ] + ["%ED%A0%80", "%ff", "%c3%28", "%00"]
+# Return addresses a browser would follow to another origin or run as script (Django's
+# url_has_allowed_host_and_scheme refuses each); HOSTILE has the plainer ones.
+REDIRECTS = ["//evil.example/", "https://evil.example/", "\\\\evil.example", "/\\evil.example"]
+REDIRECTS += ["javascript:alert(1)", "JavaScript:alert(1)", "\tjavascript:alert(1)"]
+REDIRECTS += ["/\t/evil.example", " //evil.example", "http:evil.example", "https:/evil.example"]
+REDIRECTS += ["data:text/html,<script>alert(1)</script>", "/customers/\\\\evil.example"]
+REDIRECTS = [quote(value, safe="") for value in REDIRECTS]
+HOSTILE += REDIRECTS[:5]
 # The handful sent to each parameter of every page one by one (all of HOSTILE go to forms).
 SHORT = [quote(v, safe="") for v in ["²", "٣", "foo", "//evil.com", "9" * 40, "2026-02-30"]]
 SHORT += ["%ED%A0%80", "%00", quote("x" * 5000)]
@@ -154,19 +170,50 @@ class Form:
     fields: list[tuple[str, str]] = field(default_factory=list)
 
 
+# Where a page sends the browser: the attributes that hold an address (htmx's included), the
+# fields a form posts as its return address, and the headers that redirect (htmx's included).
+URL_ATTRIBUTES = {"href", "action", "formaction", "hx-get", "hx-post", "hx-put", "hx-patch"}
+URL_ATTRIBUTES |= {"hx-delete", "hx-push-url", "hx-replace-url"}
+RETURN_FIELDS = {"next"}
+REDIRECT_HEADERS = ["Location", "HX-Redirect", "HX-Location", "HX-Push-Url", "HX-Replace-Url"]
+
+
+def stays_on_the_site(url: str, *, path: bool = False) -> bool:
+    """Whether a browser on a page of this site that follows ``url`` stays on it (or goes to
+    the marketplace's member pages, D1), running no script. Empty, "#…" and "?…" are this
+    page. ``path``: a return address, followed as a path of the site
+    (mycustomers.views.next_url), so nothing else either."""
+    if not url.strip(" \t\n\r\f"):
+        return True
+    if path and not url.startswith("/"):
+        return False
+    if not path and url.startswith(settings.MEMBER_PAGE_BASE_URL):
+        return True
+    # Where a browser goes is in the address's start; Django refuses any address over 2,048
+    # characters, and a long path of this site is no danger.
+    return url_has_allowed_host_and_scheme(url[:2000], allowed_hosts={"testserver"})
+
+
 class FormsAndLinks(HTMLParser):
-    """The forms of a page (every named field with its value) and its links' query names."""
+    """The forms of a page (every named field with its value), its links' query names, and
+    every address it may send the browser to (``targets``: where it stands, the address)."""
 
     def __init__(self, page: str):
         super().__init__()
         self.page = page
         self.forms: list[Form] = []
         self.link_params: dict[str, set[str]] = {}
+        self.targets: list[tuple[str, str, bool]] = []
         self._select: str | None = None
         self._textarea: str | None = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        for name, value in attrs:
+            if name in URL_ATTRIBUTES and value is not None:
+                self.targets.append((f"<{tag} {name}>", value, False))
+        if tag in {"input", "button"} and a.get("name") in RETURN_FIELDS:
+            self.targets.append((f"<{tag} name={a['name']}>", a.get("value") or "", True))
         if tag == "form":
             action = urljoin(self.page, a.get("action") or self.page)
             self.forms.append(Form(action, (a.get("method") or "get")))
@@ -275,17 +322,23 @@ class Walk:
         self.tries = 0
         self.failures: list[str] = []
 
-    def send(self, method: str, url: str, pairs: list[tuple[str, str]]) -> object | None:
+    def send(
+        self, method: str, url: str, pairs: list[tuple[str, str]], headers: dict | None = None
+    ) -> object | None:
         """``pairs`` hold values already percent-encoded."""
         body = "&".join(f"{quote(k, safe='')}={v}" for k, v in pairs)
         self.tries += 1
-        label = f"{method} {url} {body[:160]}"
+        label = f"{method} {url} {body[:160]}{f' {headers}' if headers else ''}"
         try:
             if method == "GET":
-                response = self.client.get(f"{url}?{body}" if body else url)
+                response = self.client.get(f"{url}?{body}" if body else url, headers=headers)
             else:
                 response = self.client.generic(
-                    "POST", url, body, content_type="application/x-www-form-urlencoded"
+                    "POST",
+                    url,
+                    body,
+                    content_type="application/x-www-form-urlencoded",
+                    headers=headers,
                 )
         except Exception as error:  # the test client re-raises a view's exception
             self.failures.append(f"{label} → {type(error).__name__}: {str(error)[:200]}")
@@ -302,6 +355,9 @@ class Walk:
             target = urlsplit(response["Location"])
             if target.netloc not in {"", "testserver"} or not target.path.startswith("/"):
                 return f"redirect off the site to {response['Location'][:100]}"
+        for where, url, path in sends_the_browser_to(response):
+            if not stays_on_the_site(url, path=path):
+                return f"{where} leaves the site: {url[:100]!r}"
         csp = response.headers.get("Content-Security-Policy", "")
         if "unsafe-inline" in csp or "script-src 'self'" not in csp:
             return f"CSP is {csp!r}"
@@ -313,10 +369,23 @@ class Walk:
 
 
 def parse(response) -> FormsAndLinks:
-    parser = FormsAndLinks(response.wsgi_request.get_full_path())
-    if "html" in response.get("Content-Type", "") and not getattr(response, "streaming", False):
-        parser.feed(response.content.decode())
-    return parser
+    if not hasattr(response, "parsed"):
+        response.parsed = FormsAndLinks(response.wsgi_request.get_full_path())
+        if "html" in response.get("Content-Type", "") and not getattr(response, "streaming", False):
+            response.parsed.feed(response.content.decode())
+    return response.parsed
+
+
+def sends_the_browser_to(response) -> list[tuple[str, str, bool]]:
+    """(where, address, whether a path) for each redirect header and address in the page."""
+    found = []
+    for header in REDIRECT_HEADERS:
+        if header in response.headers:
+            value = response.headers[header]
+            if header == "HX-Location" and value.startswith("{"):
+                value = json.loads(value).get("path", "")
+            found.append((header, value, False))
+    return found + parse(response).targets
 
 
 def url_name(path: str) -> str | None:
@@ -333,16 +402,19 @@ def walk(owner):
     return Walk(client)
 
 
-def attack_form(walk: Walk, form: Form, values: list[str]) -> None:
-    """Each field of ``form`` in turn given each value, the others as the page filled them."""
+def attack_form(walk: Walk, form: Form, values: list[str], only: set[str] | None = None) -> None:
+    """Each field of ``form`` (of ``only``, if given) in turn given each value, the others as
+    the page filled them."""
     base = [(name, quote(value, safe="")) for name, value in form.fields]
     for index, (name, _) in enumerate(base):
-        if name == "csrfmiddlewaretoken":
+        if name == "csrfmiddlewaretoken" or (only and name not in only):
             continue
         for value in values:
             walk.send(
                 form.method.upper(), form.action, [*base[:index], (name, value), *base[index + 1 :]]
             )
+    if only:
+        return
     for value in values:  # and a field the form does not have, repeated
         walk.send(form.method.upper(), form.action, [*base, ("ids", value), ("ids", value)])
 
@@ -387,6 +459,11 @@ def walk_page(walk: Walk, name: str, url: str, data) -> None:
     for value in HOSTILE:  # every parameter at once, then each alone
         walk.send("GET", url, [(p, value) for p in sorted(own | set(SPEC_PARAMS))])
         walk.send("POST", url, [(p, value) for p in GENERIC_POST])
+    for value in REDIRECTS:  # return addresses, also as the page an htmx request came from
+        walk.send("GET", url, [*start_without_next(start), ("next", value)])
+        walk.send("POST", url, [*start_without_next(start), ("next", value)])
+        came_from = {"HX-Request": "true", "HX-Current-URL": unquote(value)}
+        walk.send("GET", url, start, headers=came_from)
     for param in sorted(own | (set(SPEC_PARAMS) if name in TAKE_THE_VIEW else set())):
         for value in SHORT:
             walk.send("GET", url, [(param, value)])
@@ -398,6 +475,12 @@ def walk_page(walk: Walk, name: str, url: str, data) -> None:
     forms = [f for f in page.forms if url_name(urlsplit(f.action).path) not in skipped]
     for form in sorted(forms, key=lambda f: "delete" in f.action):
         attack_form(walk, form, HOSTILE)
+        if any(name in RETURN_FIELDS for name, _ in form.fields):
+            attack_form(walk, form, REDIRECTS, only=RETURN_FIELDS)
+
+
+def start_without_next(start: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in start if name != "next"]
 
 
 def hostile_paths(name: str, url: str) -> list[str]:
@@ -421,3 +504,20 @@ def test_logout_with_hostile_next_stays_on_the_site(owner):
         client.force_login(owner)
         walk.send("POST", reverse("logout"), [("next", value)])
     assert not walk.failures, "\n".join(walk.failures)
+
+
+@pytest.mark.parametrize("value", [unquote(value) for value in REDIRECTS[:-1]])
+def test_each_return_address_tried_would_leave_the_site(value):
+    page = FormsAndLinks("/customers/")
+    page.feed(
+        f'<a href="{escape(value)}">Back</a><form hx-post="{escape(value)}">'
+        f'<input type="hidden" name="next" value="{escape(value)}"></form>'
+    )
+    assert [stays_on_the_site(url, path=path) for _, url, path in page.targets] == [False] * 3
+
+
+@pytest.mark.parametrize(
+    "value", ["/customers/?letter=B", "?page=2", "#notes", "", "/" + "x" * 3000]
+)
+def test_a_path_of_the_site_stays_on_it(value):
+    assert stays_on_the_site(value, path=value[:1] == "/")

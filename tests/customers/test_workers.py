@@ -3,6 +3,9 @@ connection is told from the task's own error (mycustomers.database)."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
 from datetime import timedelta
 
 import psycopg
@@ -80,6 +83,77 @@ def test_a_worker_back_on_the_database_takes_back_its_own_task(action):
     assert workers.reclaim(own="w1") == 1
     task.refresh_from_db()
     assert task.status == TaskResultStatus.READY
+
+
+@pytest.fixture
+def dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+@pytest.fixture
+def live_pid():
+    process = subprocess.Popen(["sleep", "60"])
+    yield process.pid
+    process.kill()
+    process.wait()
+
+
+THIS_HOST = socket.gethostname()
+
+
+def test_the_task_of_a_dead_process_of_this_host_is_queued_again_at_once(action, dead_pid):
+    worker_seen("w1", timedelta(seconds=1), host=THIS_HOST, pid=dead_pid)
+    task = claimed_by(action, "w1")
+
+    assert workers.reclaim(me="w2") == 1
+    task.refresh_from_db()
+    assert task.status == TaskResultStatus.READY
+    assert workers.reclaim(me="w2") == 0
+
+
+@pytest.mark.parametrize("me", ["w2", ""])  # a worker's heartbeat, resume_mass_actions
+def test_the_task_of_a_live_process_of_this_host_is_left_alone(action, live_pid, me):
+    worker_seen("w1", timedelta(seconds=1), host=THIS_HOST, pid=live_pid)
+    task = claimed_by(action, "w1")
+
+    assert workers.reclaim(me=me) == 0
+    task.refresh_from_db()
+    assert task.status == TaskResultStatus.RUNNING
+
+
+def test_a_dead_pid_of_another_host_waits_out_the_lease(action, dead_pid):
+    worker_seen("w1", timedelta(seconds=1), host="elsewhere", pid=dead_pid)
+    task = claimed_by(action, "w1")
+
+    assert workers.reclaim(me="w2") == 0
+    task.refresh_from_db()
+    assert task.status == TaskResultStatus.RUNNING
+
+
+def test_a_worker_restarted_with_its_predecessors_pid_takes_its_task_at_once(action):
+    # A restarted container runs its worker under the same pid: the old beat names this process.
+    worker_seen("w1", timedelta(seconds=1), host=THIS_HOST, pid=os.getpid())
+    task = claimed_by(action, "w1")
+
+    assert workers.reclaim(me="w1") == 0  # w1 itself, alive
+    assert workers.reclaim() == 0  # not a worker: w1 may be this process
+    assert workers.reclaim(me="w2") == 1
+    task.refresh_from_db()
+    assert task.status == TaskResultStatus.READY
+
+
+def test_a_worker_restarted_under_the_same_id_is_not_taken_for_its_predecessor(action, dead_pid):
+    worker_seen("w1", timedelta(seconds=1), host=THIS_HOST, pid=dead_pid)
+    task = claimed_by(action, "w1")
+    workers.beat("w1")  # the new process, under --worker-id w1
+
+    assert WorkerBeat.objects.get().pid == os.getpid()
+    assert workers.reclaim() == 0
+    task.refresh_from_db()
+    assert task.status == TaskResultStatus.RUNNING
 
 
 def test_an_action_with_no_task_is_queued_again_once(action):

@@ -76,7 +76,7 @@ class Heartbeat(threading.Thread):
         while not self.halt.is_set():
             try:
                 workers.beat(self.worker_id)
-                workers.reclaim()
+                workers.reclaim(me=self.worker_id)
             except Exception as error:  # the database away: next time, on a new connection
                 if not connection_lost(error):
                     logger.exception("Heartbeat of worker %s failed", self.worker_id)
