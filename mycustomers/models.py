@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from contacts.types import ContactType
 from mycustomers.counts import cached
+from mycustomers.names import NAME_KEY, name_key
 from mycustomers.tenancy import TenantQuerySet
 
 
@@ -156,14 +157,15 @@ class CustomerQuerySet(TenantQuerySet):
         name or nickname (the trigram indexes). Visible customers only, as those indexes."""
         visible = self.visible().alias(name_key=NAME_SORT)
         if len(text) < 3:
-            key = text.upper()
+            key = name_key(text)
             return visible.filter(
                 name_key__gte=key, name_key__lt=key[:-1] + chr(ord(key[-1]) + 1)
             ).order_by("name_key", "member_name")
         return visible.search(text).order_by("name_key", "member_name")
 
     def starting_with(self, initial: str) -> CustomerQuerySet:
-        """Member names starting with a letter or digit, ignoring case; "#" is any digit (M9).
+        """Member names starting with a letter or digit, ignoring case and marks ("Émile"
+        under E); "#" is any digit (M9).
 
         A range on the sort key of cust_vis_name_nick rather than LIKE 'B%' or LEFT(): the
         index serves it, and COLLATE "C" makes the range exact whatever the database locale.
@@ -357,10 +359,11 @@ def _range_field(field: str) -> str:
 
 
 # Sort keys of the main view's columns (M4), by column key. Names and list names sort
-# ignoring case (upper-cased, code-point order); contact types sort by their label, not
-# their code ("Missed Call" among the M's). Each expression is the second column of a
-# partial index in Customer.Meta, which the query must repeat exactly to use it.
-NAME_SORT = Collate(Upper("member_name"), "C")
+# ignoring case (upper-cased, code-point order; names with their marks folded, see
+# mycustomers.names); contact types sort by their label, not their code ("Missed Call" among
+# the M's). Each expression is the second column of a partial index in Customer.Meta, which
+# the query must repeat exactly to use it.
+NAME_SORT = NAME_KEY
 # The lists column sorts by its first LISTS_SORT_LENGTH characters (then by member name): an
 # index entry must stay under ~2,700 bytes, and a customer may be in any number of lists.
 LISTS_SORT_LENGTH = 255

@@ -85,7 +85,7 @@ def test_search_text_is_kept_in_the_box_and_the_links(owner_client, people):
 
 @pytest.fixture
 def initials(owner):
-    for name in ["bob", "Bill", "alice", "7even", "0zero", "42", "_under", "Émile"]:
+    for name in ["bob", "Bill", "alice", "7even", "0zero", "42", "_under", "Émile", "Øyvind"]:
         customer(owner, name)
 
 
@@ -99,6 +99,9 @@ def initials(owner):
         ("7", ["7even"]),
         ("0", ["0zero"]),
         ("Z", []),
+        # A letter with a mark is its base letter: "Émile" under E, "Øyvind" under O.
+        ("E", ["Émile"]),
+        ("O", ["Øyvind"]),
     ],
 )
 def test_the_letter_navigation_shows_names_starting_with_that_letter_or_digit(
@@ -113,7 +116,30 @@ def test_the_letter_navigation_shows_names_starting_with_that_letter_or_digit(
 def test_anything_else_as_a_letter_is_ignored(owner_client, initials, letter):
     response = get(owner_client, letter=letter)
     assert response.status_code == 200
-    assert len(names(response)) == 8
+    assert len(names(response)) == 9
+
+
+@pytest.mark.parametrize(
+    "name", ["Émile", "émile", "Ēmīlė", "Łukasz", "Ñoño", "Şule", "Ærø", "Ðora", "Ấn", "ẞtefan"]
+)
+def test_a_name_with_a_marked_first_letter_is_under_its_base_letter(owner_client, owner, name):
+    customer(owner, name)
+    for letter in "ELNSADA":
+        shown = names(get(owner_client, letter=letter))
+        assert (name in shown) == (letter == _base(name)), (name, letter)
+
+
+def _base(name: str) -> str:
+    return {"Ł": "L", "Ñ": "N", "Ş": "S", "Æ": "A", "Ð": "D", "Ấ": "A", "ẞ": "S"}.get(
+        name[0].upper(), "E"
+    )
+
+
+def test_names_sort_with_their_marks_folded(owner_client, owner):
+    for name in ["Emily", "Zoe", "Émile", "Eve", "Øyvind", "Oscar", "élodie", "Emil"]:
+        customer(owner, name)
+    response = get(owner_client, sort="customer")
+    assert names(response) == ["élodie", "Emil", "Émile", "Emily", "Eve", "Oscar", "Øyvind", "Zoe"]
 
 
 def test_the_current_letter_is_marked(owner_client, initials):
