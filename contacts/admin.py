@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from contacts.models import Activity, ContactEvent, Feedback, Mail, MailDelivery, Note, Offer
+from contacts.models import (
+    Activity,
+    ActivityCustomer,
+    ContactEvent,
+    Feedback,
+    Mail,
+    MailDelivery,
+    Note,
+    Offer,
+)
 from mycustomers.admin import BigTableAdmin, ReadOnlyMixin, TenantChildAdmin, changelist_link
 
 
@@ -103,3 +112,16 @@ class ActivityAdmin(ReadOnlyAdmin):
     list_filter = ("verb", "created_at")
     search_fields = ("customer__member_name", "=performer__username")
     raw_id_fields = ("performer", "customer")
+    readonly_fields = ("shared_by",)
+
+    @admin.display(description="shared by")
+    def shared_by(self, activity: Activity) -> str:
+        """A mass action's one entry has no customer: how many customers it names (the
+        admin cannot list ActivityCustomer, whose key is composite)."""
+        if activity.customer_id is not None:
+            return "—"
+        # Through the performer's customers: the link table's one index leads with them.
+        links = ActivityCustomer.objects.filter(
+            customer__performer_id=activity.performer_id, activity=activity
+        )
+        return f"{links.count():,} customers"

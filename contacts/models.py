@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Now
@@ -8,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts.types import EFFECTS, ContactType
-from mycustomers.models import Customer
+from mycustomers.models import AnyOf, Customer
 from mycustomers.money import money
 from mycustomers.tenancy import TenantQuerySet
 
@@ -220,20 +221,42 @@ class ActivityVerb(models.TextChoices):
     MISSED_CALL_DISMISSED = "missed_call_dismissed", "Dismissed missed-call flag"
 
 
+class ActivityQuerySet(TenantQuerySet):
+    def of_customer(self, customer: Customer | int) -> ActivityQuerySet:
+        """Every entry of one customer's history: their own, and the shared entries of the
+        actions over several customers that included them (``ActivityCustomer``). The
+        shared ones' ids come first, from the link table's key, as an array: then both
+        halves are lookups on an index (the customer's entries, the primary key)."""
+        customer_id = getattr(customer, "pk", customer)
+        shared = ActivityCustomer.objects.filter(customer_id=customer_id).values("activity_id")
+        return self.filter(
+            models.Q(customer_id=customer_id) | AnyOf(models.F("pk"), ArraySubquery(shared))
+        )
+
+
 class Activity(models.Model):
-    """The performer's own actions on a customer (SPEC D9), newest first."""
+    """The performer's own actions on a customer (SPEC D9), newest first.
+
+    An action over one customer is an entry of that customer's; an action over several (a
+    mass action) is ONE entry with no customer, shared by the customers it touched through
+    ``ActivityCustomer`` (contacts.activity): a 100,000-customer action writes one entry and
+    100,000 two-key rows, not 100,000 entries and their index entries. Read a customer's
+    history with ``Activity.objects.of_customer``."""
 
     # No index of its own: activity_customer_idx leads with it (every row written costs
-    # each index an entry, and mass actions write one row per customer).
+    # each index an entry).
     performer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="activities")
+    # Null on a shared entry (its customers: ActivityCustomer).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="activities", null=True, blank=True
+    )
     verb = models.CharField(max_length=32, choices=ActivityVerb.choices)
     detail = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = TenantQuerySet.as_manager()
+    objects = ActivityQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "activities"
@@ -248,3 +271,30 @@ class Activity(models.Model):
         return (
             f"{self.get_verb_display()}: {self.detail}" if self.detail else self.get_verb_display()
         )
+
+
+class ActivityCustomer(models.Model):
+    """One customer of a shared activity entry (``Activity``): the two keys, and the key's
+    index (customer first) is the only one, which reads a customer's shared entries.
+
+    No foreign-key constraints in the database: their per-row checks were ~3/4 of the cost
+    of writing a mass action's links (docs/performance.md). The app keeps them true: links
+    are written only by contacts.activity, from customers that exist, to the entry written
+    in the same statement; a customer with history is never deleted (PROTECT, which Django
+    still applies, as the cascade from an entry), and replacing a performer's data deletes
+    the links first (mycustomers.portability.importing)."""
+
+    pk = models.CompositePrimaryKey("customer", "activity")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    activity = models.ForeignKey(
+        Activity,
+        on_delete=models.CASCADE,
+        related_name="links",
+        db_index=False,
+        db_constraint=False,
+    )
+
+    def __str__(self) -> str:
+        return f"{self.activity_id} → {self.customer_id}"

@@ -526,6 +526,14 @@ class Customer(models.Model):
                 name="cust_vis_no_list",
                 condition=models.Q(status=CustomerStatus.ACTIVE, list_names=""),
             ),
+            # Missed calls to return: the summary strip's figure and the missed=1 filter's
+            # count, from this index alone rather than from every visible row. Small (only
+            # flagged rows are in it); it makes a dismissal non-HOT, one row at a time.
+            models.Index(
+                fields=["performer"],
+                name="cust_vis_missed",
+                condition=models.Q(status=CustomerStatus.ACTIVE, has_missed_call=True),
+            ),
             # The Affiliate Referral list shows once one such customer exists (L1).
             models.Index(
                 fields=["performer"],

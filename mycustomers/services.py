@@ -11,13 +11,13 @@ from enum import Enum
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BigIntegerField, F, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast, Greatest, Now
 from django.utils import timezone
 
 from contacts.activity import log_activity
-from contacts.models import Activity, ActivityVerb, Note
+from contacts.models import Activity, ActivityCustomer, ActivityVerb, Note
 from lists.models import Membership
 from lists.services import set_customer_lists
 from mycustomers.errors import ActionError
@@ -283,10 +283,31 @@ def purge_deleted(*, older_than_days: int | None = None, now=None) -> int:
         Activity.objects.filter(customer__in=selection.ids(), verb__in=QUOTING_VERBS).exclude(
             detail=""
         ).update(detail="")
+        _unshare_quoting_entries(selection)
         Customer.objects.filter(pk__in=selection.ids()).update(
             nickname="", follow_up="", list_names="", purged_at=now
         )
         return selection.count
+
+
+def _unshare_quoting_entries(selection) -> None:
+    """A shared entry that quotes (a mass action's "Lists set to: …") still says it for the
+    customers not purged: each purged customer leaves it for an entry of their own, the same
+    but without the quote."""
+    verbs = ", ".join(f"'{verb}'" for verb in QUOTING_VERBS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            WITH moved AS (
+                DELETE FROM {ActivityCustomer._meta.db_table} link
+                USING {Activity._meta.db_table} entry
+                WHERE link.customer_id IN ({selection.sql}) AND entry.id = link.activity_id
+                    AND entry.verb IN ({verbs}) AND entry.detail <> ''
+                RETURNING link.customer_id, entry.performer_id, entry.verb, entry.created_at
+            )
+            INSERT INTO {Activity._meta.db_table}
+                (performer_id, customer_id, verb, detail, created_at)
+            SELECT performer_id, customer_id, verb, '', created_at FROM moved
+        """)  # fmt: skip
 
 
 def _erase_admin_history(model, rows: QuerySet, *, repr_from: str | None) -> None:

@@ -43,9 +43,9 @@ from contacts.types import EFFECTS, ContactType
 from lists.models import CustomerList
 from lists.services import set_customer_lists
 from mycustomers import counts
-from mycustomers.devtools import cpu
+from mycustomers.devtools import cpu, write_costs
 from mycustomers.export import export_query
-from mycustomers.jobs import apply_next_chunk
+from mycustomers.jobs import apply_next_chunk, undo_deletion
 from mycustomers.models import Customer, MassAction, Performer, new_since
 from mycustomers.services import block_customers, delete_customers
 from mycustomers.tables import visible_columns
@@ -67,27 +67,48 @@ SORT_KEYS = [
 ]
 
 
-# The writes of block / delete over every visible customer, as plain set-based SQL: the
-# floor the services are measured against (memberships, the customer rows, the history).
-RAW_BLOCK = """
+# The writes of each mass action over every visible customer, as plain set-based SQL: the
+# floor the services are measured against (memberships, the customer rows, the history: one
+# shared entry and its customers, contacts.activity).
+def _logged(verb: str, detail: str = "''") -> str:
+    return f"""
+    WITH entry AS (
+        INSERT INTO contacts_activity (performer_id, verb, detail, created_at)
+        VALUES (%(performer)s, '{verb}', {detail}, now()) RETURNING id)
+    INSERT INTO contacts_activitycustomer (customer_id, activity_id)
+    SELECT changed.id, entry.id FROM changed, entry"""
+
+
+RAW_BLOCK = f"""
     DELETE FROM lists_membership WHERE performer_id = %(performer)s AND customer_id IN (
         SELECT id FROM mycustomers_customer
         WHERE performer_id = %(performer)s AND status = 'active');
-    WITH changed AS (
+    CREATE TEMPORARY TABLE changed ON COMMIT DROP AS
+    WITH rows AS (
         UPDATE mycustomers_customer SET status = 'blocked', status_changed_at = now(),
             new_cleared = true, list_names = ''
         WHERE performer_id = %(performer)s AND status = 'active' RETURNING id)
-    INSERT INTO contacts_activity (performer_id, customer_id, verb, detail, created_at)
-    SELECT %(performer)s, id, 'blocked', '', now() FROM changed
+    SELECT id FROM rows;
+    {_logged("blocked")}
 """
-RAW_DELETE = """
-    WITH changed AS (
+RAW_DELETE = f"""
+    CREATE TEMPORARY TABLE changed ON COMMIT DROP AS
+    WITH rows AS (
         UPDATE mycustomers_customer SET status = 'deleted', status_changed_at = now()
         WHERE performer_id = %(performer)s AND status = 'active' RETURNING id)
-    INSERT INTO contacts_activity (performer_id, customer_id, verb, detail, created_at)
-    SELECT %(performer)s, id, 'deleted', '', now() FROM changed
+    SELECT id FROM rows;
+    {_logged("deleted")}
 """
-RAW_ASSIGN = """
+RAW_RESTORE = f"""
+    CREATE TEMPORARY TABLE changed ON COMMIT DROP AS
+    WITH rows AS (
+        UPDATE mycustomers_customer SET status = 'active', status_changed_at = now()
+        WHERE performer_id = %(performer)s AND status = 'deleted'
+            AND status_changed_at = %(deleted_at)s RETURNING id)
+    SELECT id FROM rows;
+    {_logged("restored")}
+"""
+RAW_ASSIGN = f"""
     DELETE FROM lists_membership WHERE performer_id = %(performer)s
         AND NOT customer_list_id = ANY(%(lists)s) AND customer_id IN (
             SELECT id FROM mycustomers_customer
@@ -96,11 +117,12 @@ RAW_ASSIGN = """
     SELECT %(performer)s, l, c.id, now() FROM mycustomers_customer c, unnest(%(lists)s) AS l
     WHERE c.performer_id = %(performer)s AND c.status = 'active'
     ON CONFLICT DO NOTHING;
-    WITH changed AS (
+    CREATE TEMPORARY TABLE changed ON COMMIT DROP AS
+    WITH rows AS (
         UPDATE mycustomers_customer SET list_names = %(names)s, new_cleared = true
         WHERE performer_id = %(performer)s AND status = 'active' RETURNING id)
-    INSERT INTO contacts_activity (performer_id, customer_id, verb, detail, created_at)
-    SELECT %(performer)s, id, 'lists_changed', 'Lists set to: ' || %(names)s, now() FROM changed
+    SELECT id FROM rows;
+    {_logged("lists_changed", "'Lists set to: ' || %(names)s")}
 """
 
 
@@ -445,18 +467,33 @@ class Bench:
         with connection.cursor() as cursor:
             cursor.execute(statements, {"performer": performer.pk, **params})
 
-    def background_action(self, name: str, form: dict) -> None:
+    def background_action(
+        self,
+        name: str,
+        form: dict,
+        anchor: Callable[[], float] | None = None,
+        queue: Callable[[], object] | None = None,
+    ) -> None:
         """A mass action over everyone through its view (which queues it: the time the
         performer waits), then its chunks as the worker applies them, each with the checks
-        its commit would run; all rolled back."""
+        its commit would run; all rolled back. ``queue``: what queues the action instead of
+        the view (and what it needs done first, untimed, in the same transaction: it returns
+        the callable to time). With ``anchor`` (the raw SQL of the same writes, timed as
+        ``rolled_back_ms``) right after it: the ratio of the whole action to it."""
         client = Client(HTTP_HOST="localhost")
         client.force_login(self.performer)
         with transaction.atomic():
-            start = time.perf_counter()
-            response = client.post(reverse(f"customers:{name}"), form)
-            request_ms = (time.perf_counter() - start) * 1000
-            if response.status_code != 302:
-                raise RuntimeError(f"{name} answered {response.status_code}")
+            if queue is not None:
+                request = queue()
+                start = time.perf_counter()
+                request()
+                request_ms = (time.perf_counter() - start) * 1000
+            else:
+                start = time.perf_counter()
+                response = client.post(reverse(f"customers:{name}"), form)
+                request_ms = (time.perf_counter() - start) * 1000
+                if response.status_code != 302:
+                    raise RuntimeError(f"{name} answered {response.status_code}")
             action = MassAction.objects.for_performer(self.performer).latest("pk")
             chunks = []
             more = True
@@ -481,16 +518,64 @@ class Bench:
         self.out.write(
             f"  {'':<12} {'':<44} {len(chunks)} transactions, {sum(chunks):,.0f} ms in all"
         )
+        if anchor is not None:
+            raw_ms = anchor()
+            total = request_ms + sum(chunks)
+            self.results[-1].extra.update(
+                raw_ms=round(raw_ms), ratio_to_raw=round(total / raw_ms, 2)
+            )
+            self.out.write(
+                f"  {'':<12} {'':<44} request + chunks {total:,.0f} ms; raw SQL of the same "
+                f"writes, one transaction: {raw_ms:,.0f} ms: {total / raw_ms:.2f}× the raw"
+            )
 
     def mass_actions(self) -> None:
         performer = self.performer
         everyone = Customer.objects.for_performer(performer).visible()
         lists = list(CustomerList.objects.for_performer(performer)[:2])
-        # As the performer does them: queued by the request, applied in the background.
+        names = ", ".join(sorted((lst.name for lst in lists), key=str.casefold))
+        list_ids = [lst.pk for lst in lists]
+
+        def raw(statements: str, **params) -> Callable[[], float]:
+            return lambda: self.rolled_back_ms(lambda: self.raw(statements, performer, **params))
+
+        def delete_all():
+            return delete_customers(performer=performer, customers=everyone)
+
+        # As the performer does them: queued by the request, applied in the background, each
+        # then beside the raw set-based SQL of the same writes in one transaction.
         everything = {"scope": "all", "next": "/customers/"}
-        self.background_action("block", everything)
-        self.background_action("delete", everything)
-        self.background_action("assign", {**everything, "lists": [lst.pk for lst in lists]})
+        self.background_action("block", everything, raw(RAW_BLOCK))
+        self.background_action("delete", everything, raw(RAW_DELETE))
+
+        # Undo of a delete of everyone: the restore that brings every row back into the
+        # partial indexes (the delete before it is untimed, in the same transaction).
+        def undo_queued() -> Callable[[], object]:
+            deleted_at = delete_all().deleted_at
+            return lambda: undo_deletion(
+                performer=performer, deleted_at=deleted_at, background_delete=None
+            )
+
+        def raw_undo() -> float:
+            with transaction.atomic():
+                deleted_at = delete_all().deleted_at
+                ms = self.rolled_back_ms(
+                    lambda: self.raw(RAW_RESTORE, performer, deleted_at=deleted_at)
+                )
+                transaction.set_rollback(True)
+            return ms
+
+        self.background_action(
+            "undo delete",
+            {},
+            raw_undo,
+            queue=undo_queued,
+        )
+        self.background_action(
+            "assign",
+            {**everything, "lists": list_ids},
+            raw(RAW_ASSIGN, lists=list_ids, names=names),
+        )
         self.background_action("send_mail", {**everything, "subject": "Bench", "body": "Hello"})
         # For comparison: each in one transaction, as a selection below the threshold runs,
         # in turns with the raw set-based SQL that makes the same writes.
@@ -514,7 +599,6 @@ class Bench:
             "delete: raw SQL, the same writes",
             2,
         )
-        names = ", ".join(sorted((lst.name for lst in lists), key=str.casefold))
         self.side_by_side(
             "action",
             "assign all to 2 lists in one transaction",
@@ -543,6 +627,49 @@ class Bench:
         if not connection.in_atomic_block:
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM (ANALYZE) mycustomers_customer")
+
+    def index_costs(self) -> None:
+        """What each customer index saves its reads and costs a mass write, and the HOT
+        share by fill factor (mycustomers.devtools.write_costs)."""
+        performer = self.performer
+        load = machine_load()
+        self.out.write(f"  (load {load})")
+        self.results.append(
+            Result(
+                "indexes",
+                "reads",
+                0,
+                0,
+                extra={"rows": write_costs.read_costs(performer, self.out), **load},
+            )
+        )
+        self.results.append(
+            Result(
+                "indexes",
+                "writes",
+                0,
+                0,
+                extra={"rows": write_costs.write_costs(performer, self.out), **machine_load()},
+            )
+        )
+        self.results.append(
+            Result(
+                "indexes",
+                "activity shapes",
+                0,
+                0,
+                extra={"rows": write_costs.activity_shapes(performer, self.out), **machine_load()},
+            )
+        )
+        self.results.append(
+            Result(
+                "indexes",
+                "hot",
+                0,
+                0,
+                extra={"rows": write_costs.hot_fractions(performer, self.out), **machine_load()},
+            )
+        )
 
     def recording(self) -> None:
         performer = self.performer

@@ -16,8 +16,8 @@ from typing import IO
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from contacts.models import MailDelivery
-from mycustomers.models import Member, Performer
+from contacts.models import Activity, ActivityCustomer, MailDelivery
+from mycustomers.models import Customer, Member, Performer
 from mycustomers.portability.format import END, FORMAT, LINE_TYPES, VERSION, LineType
 
 CHUNK = 5_000
@@ -51,6 +51,22 @@ _JOINS = {
 }
 # Deliveries with an event are written as that event's line ("mail").
 _WHERE = {"delivery": "AND t.event_id IS NULL"}
+# An activity line is one customer's entry, as the history page reads it: a shared entry
+# (one of a mass action, contacts.models.Activity) is a line for each of its customers,
+# found from the performer's customers through the link table's key.
+_FROM = {
+    "activity": f"""(
+        SELECT id, performer_id, customer_id, verb, detail, created_at
+        FROM {Activity._meta.db_table} WHERE customer_id IS NOT NULL
+        UNION ALL
+        SELECT a.id, a.performer_id, link.customer_id, a.verb, a.detail, a.created_at
+        FROM {Customer._meta.db_table} c
+        JOIN {ActivityCustomer._meta.db_table} link ON link.customer_id = c.id
+        JOIN {Activity._meta.db_table} a ON a.id = link.activity_id
+        WHERE a.performer_id = c.performer_id
+    )""",
+}
+_ORDER = {"activity": "t.id, t.customer_id"}
 
 
 def select_sql(line_type: LineType) -> str:
@@ -75,9 +91,10 @@ def select_sql(line_type: LineType) -> str:
     owner = "t.id" if line_type.model is Performer else "t.performer_id"
     return f"""
         SELECT json_build_object({pairs})::text
-        FROM {line_type.model._meta.db_table} t {_JOINS.get(line_type.name, "")}
+        FROM {_FROM.get(line_type.name, line_type.model._meta.db_table)} t
+            {_JOINS.get(line_type.name, "")}
         WHERE {owner} = %s {_WHERE.get(line_type.name, "")}
-        ORDER BY t.id
+        ORDER BY {_ORDER.get(line_type.name, "t.id")}
     """
 
 

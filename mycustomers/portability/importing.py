@@ -28,6 +28,7 @@ from django.db import DatabaseError, connection, models, transaction
 from contacts import rhythm
 from contacts.models import (
     Activity,
+    ActivityCustomer,
     ContactEvent,
     Feedback,
     Mail,
@@ -346,6 +347,12 @@ class _Loader:
             )
         with connection.cursor() as cursor:
             lock_performer(cursor, performer.pk, shared=False)  # no event batch in flight
+            # The links of shared activity entries have no performer: by their customers.
+            cursor.execute(
+                f"DELETE FROM {ActivityCustomer._meta.db_table} WHERE customer_id IN "
+                f"(SELECT id FROM {Customer._meta.db_table} WHERE performer_id = %s)",
+                [performer.pk],
+            )
             for model in WIPED:
                 cursor.execute(
                     f"DELETE FROM {model._meta.db_table} WHERE performer_id = %s", [performer.pk]

@@ -24,7 +24,7 @@ TEMPLATE = "customers/_background_actions.html"
 def actions_to_show(performer) -> list[MassAction]:
     """``MassActionQuerySet.to_show()``, without its query while the banner is known to be
     empty: it stays empty until the performer's data version changes (every write to a mass
-    action gives a new one, migration 0018), as time only ever takes actions out of it."""
+    action gives a new one, migration 0019), as time only ever takes actions out of it."""
     shown: list[MassAction] = []
 
     def any_to_show() -> bool:

@@ -130,7 +130,7 @@ def detail_context(request, customer: Customer, **forms) -> dict:
     )
     notes = with_edited(Note.objects.for_performer(performer).filter(customer=customer))
     notes = notes.order_by("-created_at", "-id")
-    activities = Activity.objects.for_performer(performer).filter(customer=customer)
+    activities = Activity.objects.for_performer(performer).of_customer(customer)
     insights = customer_insights(customer)
     events = EventTable(customer_events(performer, customer), caption="Contact summary")
     return {

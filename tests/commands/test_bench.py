@@ -45,10 +45,13 @@ def test_bench_measures_every_part_on_a_tiny_data_set_and_writes_json(tmp_path, 
     background = {r["name"]: r["extra"] for r in results["results"] if "background" in r["name"]}
     assert set(background) == {
         f"{name} all: background, per transaction"
-        for name in ("block", "delete", "assign", "send_mail")
+        for name in ("block", "delete", "undo delete", "assign", "send_mail")
     }
     for extra in background.values():  # ~60 visible customers, 25 per transaction
         assert extra["chunks"] == 3 and 40 <= extra["changed"] <= 60
+    # To completion beside the raw SQL of the same writes.
+    for name in ("block", "delete", "undo delete", "assign"):
+        assert background[f"{name} all: background, per transaction"]["ratio_to_raw"] > 0
     # Each figure beside its anchor, with the ratio; the machine's load beside every figure.
     extras = {(r["group"], r["name"]): r["extra"] for r in results["results"]}
     export = next(extra for (group, _), extra in extras.items() if group == "export")
@@ -105,3 +108,19 @@ def test_bench_cpu_measures_every_page_through_the_wsgi_handler_and_profiles(
         "prof-main20.pstats", "prof-main50.pstats", "prof-filter.pstats", "prof-customer.pstats"
     }  # fmt: skip
     assert "own time per request by area" in text.getvalue()
+
+
+def test_bench_indexes_weighs_each_customer_index_read_against_write(tmp_path):
+    out = tmp_path / "bench.json"
+    call_command(
+        "bench", only=["indexes"], customers=60, events=300, performers=1,
+        json=str(out), stdout=io.StringIO(),
+    )  # fmt: skip
+    parts = {r["name"]: r["extra"]["rows"] for r in json.loads(out.read_text())["results"]}
+    reads = {row["index"] for row in parts["reads"]}
+    assert {"cust_vis_earnings", "customer_status_idx", "cust_vis_missed"} <= reads
+    assert all(row["with_ms"] >= 0 and row["without_ms"] >= 0 for row in parts["reads"])
+    writes = {row["index"]: row for row in parts["writes"]}
+    assert "c_cust_vis_earnings" in writes and "c_cust_vis_missed" in writes
+    assert all(row["rows"] > 0 and row["with"]["wal_bytes"] > 0 for row in writes.values())
+    assert {row["fillfactor"] for row in parts["hot"]} == {100, 90, 80}

@@ -19,7 +19,7 @@ from django.db import connection
 
 from contacts import rhythm
 from contacts.mail import send_mail
-from contacts.models import Activity, Feedback, MailDelivery, Note
+from contacts.models import Activity, ActivityCustomer, Feedback, MailDelivery, Note
 from contacts.notes import add_note
 from contacts.offers import send_offer
 from contacts.reconcile import find_drift
@@ -254,6 +254,12 @@ def test_the_export_holds_the_performers_rows_and_no_one_elses(full_owner, colle
         if t.model is not Performer
     }
     owned["delivery"] = MailDelivery.objects.filter(performer=full_owner, event=None).count()
+    # A shared activity entry (a mass action's) is a line for each of its customers.
+    shared = ActivityCustomer.objects.filter(activity__performer=full_owner).count()
+    assert shared
+    owned["activity"] = (
+        shared + Activity.objects.filter(performer=full_owner, customer__isnull=False).count()
+    )
     assert counts == {"performer": 1, **owned}
     assert b"colleague secret" not in data and b"COLL-1" not in data
     assert lines_of(data)[-1]["lines"] == counts

@@ -41,7 +41,7 @@ def test_each_recipient_gets_one_delivery_and_one_mail_sent_event(owner):
         assert customer.last_contact_type == ContactType.MAIL_SENT
         delivery = MailDelivery.objects.get(customer=customer)
         assert delivery.event.type == ContactType.MAIL_SENT
-        assert Activity.objects.filter(customer=customer, verb=ActivityVerb.MAIL_SENT).exists()
+        assert Activity.objects.of_customer(customer).filter(verb=ActivityVerb.MAIL_SENT).exists()
 
 
 def test_mailing_clears_the_new_badge_and_the_missed_call_flag(owner):

@@ -22,6 +22,7 @@ from mycustomers.avatars import initials
 from mycustomers.detail_tables import when
 from mycustomers.insights import customer_insights, monthly_figures
 from mycustomers.models import Customer, CustomerStatus, FollowUpStatus, Member
+from mycustomers.services import block_customers
 from tests.factories import add_event, make_customer
 
 pytestmark = pytest.mark.django_db
@@ -508,3 +509,27 @@ def test_table_dates_read_month_day_year_and_time_in_a_time_element():
         '<time datetime="2025-03-04T14:05:00+00:00">Mar 4, 2025</time>'
     )
     assert when(None) == "—"
+
+
+def activity_lines(response) -> list[str]:
+    html = response.content.decode()
+    section = html.split('id="activity"', 1)[1].split("</ol>", 1)[0]
+    return [" ".join(re.sub(r"<[^>]+>", " ", li).split()) for li in section.split("<li")[1:]]
+
+
+def test_a_mass_actions_one_entry_reads_as_an_entry_of_each_customer(owner_client, owner, alice):
+    """An action over several customers writes one shared entry (contacts.activity); each
+    of its customers' history shows it exactly as an entry of their own."""
+    bob, carol = make_customer(owner, "bob"), make_customer(owner, "carol")
+    before = activity_lines(detail(owner_client, alice))
+    block_customers(performer=owner, customers=Customer.objects.filter(pk__in=[alice.pk, bob.pk]))
+    shared = Activity.objects.get(verb=ActivityVerb.BLOCKED)
+    assert shared.customer is None
+    # Carol's own entry of the same action at the same time: the line both others must read.
+    Activity.objects.create(
+        performer=owner, customer=carol, verb=ActivityVerb.BLOCKED, created_at=shared.created_at
+    )
+    own = activity_lines(detail(owner_client, carol))
+    assert len(own) == 1 and "Blocked" in own[0]
+    assert activity_lines(detail(owner_client, alice)) == own + before
+    assert activity_lines(detail(owner_client, bob)) == own

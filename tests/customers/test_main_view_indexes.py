@@ -187,3 +187,9 @@ def test_caller_suggestions_of_two_characters_are_a_range_on_the_name_index(cust
     assert " using cust_vis_name_nick " in text
     assert "Sort" not in text
     assert re.search(r"Index Cond: .*>= 'FI'.*< 'FJ'", text)
+
+
+def test_the_missed_call_count_is_an_index_only_scan_of_its_partial_index(customers):
+    """The summary strip's "missed calls to return" and the missed=1 filter's count."""
+    text = plan(customers.visible().with_missed_call().values("performer"))
+    assert "Index Only Scan using cust_vis_missed" in text

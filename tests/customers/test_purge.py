@@ -9,12 +9,12 @@ from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.management import CommandError, call_command
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from contacts.mail import send_mail
-from contacts.models import ContactEvent, Feedback, Note
+from contacts.models import Activity, ActivityCustomer, ActivityVerb, ContactEvent, Feedback, Note
 from contacts.notes import add_note, edit_note
 from contacts.offers import send_offer
 from lists.models import CustomerList, Membership
@@ -132,7 +132,9 @@ def private_data(customer) -> dict:
         "memberships": customer.memberships.count(),
         "notes": sorted(customer.notes.values_list("body", flat=True)),
         "quotes": sorted(
-            customer.activities.filter(verb__in=QUOTING_VERBS).values_list("detail", flat=True)
+            Activity.objects.of_customer(customer)
+            .filter(verb__in=QUOTING_VERBS)
+            .values_list("detail", flat=True)
         ),
     }
 
@@ -146,7 +148,7 @@ def shared_history(customer) -> dict:
         "mail": list(customer.deliveries.values_list("mail__subject", "mail__body")),
         "offers": list(customer.offers.values_list("value", "message")),
         "feedback": list(customer.feedback.values_list("rating", "comment")),
-        "activity": list(customer.activities.values_list("verb", flat=True)),
+        "activity": list(Activity.objects.of_customer(customer).values_list("verb", flat=True)),
     }
 
 
@@ -323,3 +325,32 @@ def tables_holding(text: str) -> list[str]:
         if fields and model.objects.filter(query).exists():
             found.append(model._meta.label)
     return found
+
+
+def test_a_shared_entry_loses_its_quote_for_the_purged_customer_alone(owner):
+    """A mass action's one entry quotes list names for all its customers: the purged one
+    keeps an entry of their own without the quote, the others still read it."""
+    old, kept = make_customer(owner, "old"), make_customer(owner, "kept")
+    vip = CustomerList.objects.create(performer=owner, name="VIP")
+    both = Customer.objects.filter(pk__in=[old.pk, kept.pk])
+    set_customer_lists(performer=owner, customers=both, lists=[vip])
+    shared = Activity.objects.get(verb=ActivityVerb.LISTS_CHANGED)
+    assert shared.customer is None and ActivityCustomer.objects.count() == 2
+    # Assigned an hour before the delete (the test's one transaction would give both now()).
+    Activity.objects.filter(pk=shared.pk).update(created_at=F("created_at") - timedelta(hours=1))
+    delete(owner, old, days_ago=31)
+    before = list(Activity.objects.of_customer(old).values_list("verb", "created_at"))
+
+    assert purge_deleted() == 1
+
+    def quotes(customer):
+        history = Activity.objects.of_customer(customer)
+        return list(
+            history.filter(verb=ActivityVerb.LISTS_CHANGED).values_list("detail", flat=True)
+        )
+
+    assert quotes(old) == [""]
+    assert quotes(kept) == ["Lists set to: VIP"]
+    # The same entries at the same times, in the same order.
+    assert list(Activity.objects.of_customer(old).values_list("verb", "created_at")) == before
+    assert list(ActivityCustomer.objects.values_list("customer", flat=True)) == [kept.pk]

@@ -407,7 +407,7 @@ def test_deleting_a_list_keeps_its_customers_who_fall_back_to_unassigned(owner, 
         "Blocked": 0,
         "Fans": 1,
     }
-    assert alice.activities.filter(detail="List “VIP” deleted").exists()
+    assert Activity.objects.of_customer(alice).filter(detail="List “VIP” deleted").exists()
 
 
 def test_a_new_member_of_a_deleted_list_falls_back_to_new_customers(owner, owner_client):

@@ -21,7 +21,7 @@ DROP TRIGGER massaction_inserted ON mycustomers_massaction;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mycustomers", "0017_drop_the_visible_count_index"),
+        ("mycustomers", "0018_missed_call_index_and_room_for_hot_updates"),
     ]
 
     operations = [migrations.RunSQL(NOTE_CHANGES, DROP_CHANGES)]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mycustomers', '0018_mass_actions_bump_data_version'),
+        ('mycustomers', '0019_mass_actions_bump_data_version'),
     ]
 
     operations = [
