@@ -49,7 +49,9 @@ class NewEvent(NamedTuple):
     reference: str | None = None
     summary: str = ""
 
-    def validate(self) -> None:
+    def validate(self, time_range: tuple[datetime, datetime] | None = None) -> None:
+        """Raise EventError unless the event can be recorded; ``time_range`` is
+        ``event_time_range()`` computed once by a caller checking many events."""
         if not self.member_name or len(self.member_name) > MAX_MEMBER_NAME:
             raise EventError(f"member name must be 1–{MAX_MEMBER_NAME} characters")
         if self.member_name != self.member_name.strip():
@@ -60,7 +62,7 @@ class NewEvent(NamedTuple):
             raise EventError(f"unknown contact type {self.type!r}")
         if self.occurred_at.tzinfo is None:
             raise EventError("occurred_at needs a UTC offset")
-        earliest, latest = event_time_range()
+        earliest, latest = time_range or event_time_range()
         if not earliest <= self.occurred_at <= latest:
             raise EventError(
                 f"occurred_at {self.occurred_at.isoformat()} is outside the accepted range "
