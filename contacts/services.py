@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from contacts import rhythm, sql
@@ -137,7 +137,7 @@ def record_valid_events(*, performer: Performer, events: Sequence[NewEvent]) -> 
 
 
 class _Raced(Exception):
-    """Fewer staged events went in than were counted: the customers' new values are off."""
+    """A staged reference was recorded after the batch was checked for it."""
 
 
 def _record_staged(performer: Performer, events: Sequence[NewEvent]) -> int:
@@ -151,9 +151,14 @@ def _record_staged(performer: Performer, events: Sequence[NewEvent]) -> int:
         cursor.execute(sql.CREATE_BATCH_CUSTOMERS)
         cursor.execute(sql.INSERT_NEW_CUSTOMERS, params)
         cursor.execute(sql.LOCK_KNOWN_CUSTOMERS, params)
-        cursor.execute(sql.INSERT_STAGED_EVENTS, params)
-        if cursor.rowcount != expected:
-            raise _Raced
+        try:
+            cursor.execute(sql.INSERT_STAGED_EVENTS, params)
+        except IntegrityError as exc:
+            if getattr(exc.__cause__, "diag", None) is None:
+                raise
+            if exc.__cause__.diag.constraint_name != sql.UNIQUE_REFERENCE:
+                raise
+            raise _Raced from exc
         cursor.execute(sql.FOLD_INTO_KNOWN_CUSTOMERS, params)
     return expected
 

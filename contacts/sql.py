@@ -279,6 +279,9 @@ WITH locked AS (
 )
 INSERT INTO {BATCH_CUSTOMERS} SELECT name, id, false FROM locked
 """
+UNIQUE_REFERENCE = "event_unique_reference"  # ContactEvent's (performer, reference)
+# No ON CONFLICT (its check before each row costs): the references are known to be new, and
+# one recorded meanwhile breaks the statement (services._record_staged starts over).
 INSERT_STAGED_EVENTS = f"""
     INSERT INTO {EVENTS}
         (performer_id, customer_id, type, occurred_at, amount, quantity, reference, summary,
@@ -288,7 +291,6 @@ INSERT_STAGED_EVENTS = f"""
     FROM {STAGE} s JOIN {BATCH_CUSTOMERS} b USING (member_name)
     WHERE NOT s.recorded
     ORDER BY s.ord
-    ON CONFLICT (performer_id, reference) WHERE reference IS NOT NULL DO NOTHING
 """
 # Once the events are in: the known customers, counters and (for those paid) rhythm at once.
 _KNOWN_RHYTHM = rhythm_ctes(

@@ -139,3 +139,32 @@ def test_a_reference_recorded_meanwhile_sends_the_batch_the_way_record_events_go
     assert ContactEvent.objects.filter(performer=performer).count() == 40 + len(events) - 2
     assert find_drift() == []
     assert rhythm.find_drift(performer) == []
+
+
+def test_a_reference_recorded_during_the_insert_sends_the_batch_again(monkeypatch):
+    # The same race, lost in the insert itself: its unique violation starts the batch over.
+    performer = prepare("raced-late")
+    insert = sql.INSERT_STAGED_EVENTS
+    monkeypatch.setattr(
+        sql,
+        "INSERT_STAGED_EVENTS",
+        "INSERT INTO contacts_contactevent (performer_id, customer_id, type, occurred_at, "
+        "amount, quantity, reference, summary, recorded_at) SELECT performer_id, customer_id, "
+        "type, occurred_at, amount, quantity, 'new1', summary, now() FROM contacts_contactevent "
+        "WHERE performer_id = %(performer)s LIMIT 1; " + insert,
+    )
+    staged = []
+    stage = services._stage
+    monkeypatch.setattr(services, "_stage", lambda *a: staged.append(1) or stage(*a))
+    events = batch()
+
+    assert record_valid_events(performer=performer, events=events) == len(events) - 2
+
+    assert staged == [1]
+
+    assert ContactEvent.objects.filter(performer=performer).count() == 40 + len(events) - 2
+    assert find_drift() == []
+
+
+def test_the_unique_reference_constraint_is_the_one_named():
+    assert sql.UNIQUE_REFERENCE in {c.name for c in ContactEvent._meta.constraints}
