@@ -127,7 +127,7 @@ def record_valid_events(*, performer: Performer, events: Sequence[NewEvent]) -> 
             with transaction.atomic():
                 return _record_staged(performer, events)
         except _Raced:
-            pass
+            pass  # rolled back to before the batch: the way below skips what is recorded
     with transaction.atomic(), connection.cursor() as cursor:
         source, params, customers = _stage(cursor, performer.pk, events)
         cursor.execute(sql.record(source, then=sql.COUNT_EVENTS), params)

@@ -122,11 +122,31 @@ def test_a_staged_batch_leaves_every_customer_as_record_events_would(monkeypatch
     assert order == [e.summary for e in events[:700] if e.reference]
 
 
-def test_a_reference_recorded_meanwhile_sends_the_batch_the_way_record_events_goes(monkeypatch):
-    # As if a concurrent writer recorded "old3" between the check and the insert.
-    monkeypatch.setattr(
-        sql, "MARK_RECORDED", "UPDATE event_stage SET recorded = false WHERE %(performer)s < 0"
-    )
+# A reference recorded by a concurrent writer after the batch was checked: as if the check
+# missed "old3" (already recorded), or as if "new1" went in just before the insert.
+RACES = {
+    "before the check": (
+        "MARK_RECORDED",
+        lambda sql_text: "UPDATE event_stage SET recorded = false WHERE %(performer)s < 0",
+    ),
+    "before the insert": (
+        "INSERT_STAGED_EVENTS",
+        lambda sql_text: (
+            "INSERT INTO contacts_contactevent (performer_id, customer_id, type, occurred_at, "
+            "amount, quantity, reference, summary, recorded_at) SELECT performer_id, "
+            "customer_id, type, occurred_at, amount, quantity, 'new1', summary, now() "
+            "FROM contacts_contactevent WHERE performer_id = %(performer)s LIMIT 1; " + sql_text
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("race", RACES)
+def test_a_reference_recorded_meanwhile_sends_the_batch_the_way_record_events_goes(
+    monkeypatch, race
+):
+    name, replace = RACES[race]
+    monkeypatch.setattr(sql, name, replace(getattr(sql, name)))
     performer = prepare("raced")
     staged = []
     stage = services._stage
@@ -135,35 +155,10 @@ def test_a_reference_recorded_meanwhile_sends_the_batch_the_way_record_events_go
 
     assert record_valid_events(performer=performer, events=events) == len(events) - 2
 
-    assert staged == [1]
+    assert staged == [1]  # sent again, the other way
     assert ContactEvent.objects.filter(performer=performer).count() == 40 + len(events) - 2
     assert find_drift() == []
     assert rhythm.find_drift(performer) == []
-
-
-def test_a_reference_recorded_during_the_insert_sends_the_batch_again(monkeypatch):
-    # The same race, lost in the insert itself: its unique violation starts the batch over.
-    performer = prepare("raced-late")
-    insert = sql.INSERT_STAGED_EVENTS
-    monkeypatch.setattr(
-        sql,
-        "INSERT_STAGED_EVENTS",
-        "INSERT INTO contacts_contactevent (performer_id, customer_id, type, occurred_at, "
-        "amount, quantity, reference, summary, recorded_at) SELECT performer_id, customer_id, "
-        "type, occurred_at, amount, quantity, 'new1', summary, now() FROM contacts_contactevent "
-        "WHERE performer_id = %(performer)s LIMIT 1; " + insert,
-    )
-    staged = []
-    stage = services._stage
-    monkeypatch.setattr(services, "_stage", lambda *a: staged.append(1) or stage(*a))
-    events = batch()
-
-    assert record_valid_events(performer=performer, events=events) == len(events) - 2
-
-    assert staged == [1]
-
-    assert ContactEvent.objects.filter(performer=performer).count() == 40 + len(events) - 2
-    assert find_drift() == []
 
 
 def test_the_unique_reference_constraint_is_the_one_named():
