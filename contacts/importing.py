@@ -16,6 +16,7 @@ most once per performer, so importing a file again is harmless.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import itertools
 import json
@@ -23,7 +24,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -36,7 +37,16 @@ from django.db import DatabaseError, connection, transaction
 
 from contacts import rhythm
 from contacts.models import ContactEvent
-from contacts.services import EventError, NewEvent, record_valid_events
+from contacts.services import (
+    MAX_MEMBER_NAME,
+    MAX_REFERENCE,
+    MAX_SUMMARY,
+    TYPE_CODES,
+    EventError,
+    NewEvent,
+    event_time_range,
+    record_valid_events,
+)
 from mycustomers.models import Customer, Member, Performer
 
 REQUIRED = ("performer", "member", "type", "occurred_at")
@@ -264,8 +274,15 @@ def _is_unicode(record: dict) -> bool:
 # -- parsing one record ---------------------------------------------------------------------
 
 
-def parse_record(line: int, record: dict) -> Row:
-    """Turn one raw record into a validated event, or raise BadRow."""
+def parse_record(
+    line: int, record: dict, time_range: tuple[datetime, datetime] | None = None
+) -> Row:
+    """Turn one raw record into a validated event, or raise BadRow. ``time_range`` is
+    ``event_time_range()``, computed once by a caller parsing many records."""
+    time_range = time_range or event_time_range()
+    row = _plain_row(line, record, time_range)
+    if row is not None:
+        return row
     try:
         performer = _text(record, "performer", required=True).strip()
         if "\x00" in performer:
@@ -279,10 +296,73 @@ def parse_record(line: int, record: dict) -> Row:
             reference=_reference(record.get("reference")),
             summary=_text(record, "summary"),
         )
-        event.validate()
+        event.validate(time_range)
     except EventError as exc:
         raise BadRow(line, str(exc)) from None
     return Row(line, performer, event)
+
+
+# What the common row holds (every value text, as in any CSV file), checked in one pass; any
+# other value goes through the general rules above, which also word the errors.
+PLAIN_AMOUNT = re.compile(r"[0-9]{1,8}(?:\.[0-9]{1,2})?")
+PLAIN_QUANTITY = re.compile(r"[1-9][0-9]{0,5}|1000000")
+ZERO = Decimal("0")
+
+
+def _plain_row(line: int, record: dict, time_range: tuple[datetime, datetime]) -> Row | None:
+    """The row of a record that is valid on the face of it, else None (then the general
+    rules decide). Accepts nothing that ``NewEvent.validate`` refuses, and builds the same
+    event (tests compare the two on edge cases)."""
+    get = record.get
+    performer, member, kind, at = get("performer"), get("member"), get("type"), get("occurred_at")
+    # Only a missing value is a default: 0 or false in JSON is a value (and refused).
+    amount, quantity, reference, summary = (
+        "" if value is None else value
+        for value in (get("amount"), get("quantity"), get("reference"), get("summary"))
+    )
+    if not (
+        type(performer) is str
+        and type(member) is str
+        and type(kind) is str
+        and type(at) is str
+        and type(amount) is str
+        and type(quantity) is str
+        and type(reference) is str
+        and type(summary) is str
+        and performer
+        and 0 < len(member) <= MAX_MEMBER_NAME
+        and len(reference) <= MAX_REFERENCE
+        and len(summary) <= MAX_SUMMARY
+        and "\x00" not in performer + member + reference + summary
+        and member == member.strip()
+    ):
+        return None
+    kind = kind.strip()
+    if kind not in TYPE_CODES:
+        return None
+    try:
+        moment = datetime.fromisoformat(at.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None or not time_range[0] <= moment <= time_range[1]:
+        return None
+    if amount and not PLAIN_AMOUNT.fullmatch(amount):
+        return None
+    if quantity and not PLAIN_QUANTITY.fullmatch(quantity):
+        return None
+    return Row(
+        line,
+        performer.strip(),
+        NewEvent(
+            member,
+            kind,
+            moment,
+            Decimal(amount) if amount else ZERO,
+            int(quantity) if quantity else 1,
+            reference.strip() or None,
+            summary,
+        ),
+    )
 
 
 def _text(record: dict, name: str, *, required: bool = False) -> str:
@@ -365,7 +445,7 @@ class EventImporter:
     def run(self, records: Iterable[tuple[int, dict]]) -> ImportResult:
         result = ImportResult()
         try:
-            with transaction.atomic() if self.atomic else nullcontext():
+            with _no_cycle_collection(), transaction.atomic() if self.atomic else nullcontext():
                 self._run(records, result)
         except ImportFailed as exc:
             result.elapsed = time.monotonic() - result.started
@@ -463,6 +543,19 @@ class EventImporter:
         return names
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Parsing builds millions of objects that form no cycles, and each few hundred of them
+    would start the cycle collector over the growing batch (docs/performance.md)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _parsed_batches(
     records: Iterable[tuple[int, dict]], size: int, from_line: int
 ) -> Iterator[tuple[list[Row], Exception | None]]:
@@ -471,14 +564,16 @@ def _parsed_batches(
     (Parsing on a reader thread to overlap the database's work was measured: no faster,
     since the GIL hands the main thread back late after each round trip.)"""
     batch: list[Row] = []
+    time_range = event_time_range()
     try:
         for line, record in records:
             if line < from_line:
                 continue
-            batch.append(parse_record(line, record))
+            batch.append(parse_record(line, record, time_range))
             if len(batch) >= size:
                 yield batch, None
                 batch = []
+                time_range = event_time_range()
     except BadRow as exc:
         yield batch, exc
         return

@@ -58,16 +58,28 @@ def _rhythm_sql(*, some_customers: bool) -> str:
     with its rhythm fields as the events say they should be today."""
     of_ids = "AND id = ANY(%(ids)s)" if some_customers else ""
     events_of_ids = "AND e.customer_id = ANY(%(ids)s)" if some_customers else ""
-    return f"""
-WITH scope AS (
-    SELECT id FROM {CUSTOMERS} WHERE performer_id = %(performer)s {of_ids}
+    return "WITH " + rhythm_ctes(
+        scope=f"SELECT id FROM {CUSTOMERS} WHERE performer_id = %(performer)s {of_ids}",
+        events=f"""
+    SELECT e.customer_id, e.occurred_at, e.amount
+    FROM {EVENTS} e
+    WHERE e.performer_id = %(performer)s {events_of_ids}""",
+    )
+
+
+def rhythm_ctes(*, scope: str, events: str) -> str:
+    """The CTEs ``scope, paid, gaps, stats, rhythm`` (to follow a ``WITH``): each ``id`` that
+    ``scope`` yields with its rhythm fields as the rows of ``events`` (``customer_id``,
+    ``occurred_at``, ``amount``; the key may be any type ``scope``'s ``id`` has) say they
+    should be today. Parameters: ``params()``."""
+    return f"""scope AS (
+    {scope}
 ),
 paid AS (
     SELECT e.customer_id, (e.occurred_at AT TIME ZONE %(zone)s)::date AS day,
            sum(e.amount) AS amount
-    FROM {EVENTS} e
-    WHERE e.performer_id = %(performer)s {events_of_ids}
-      AND e.occurred_at >= %(since)s AND e.amount > 0
+    FROM ({events}) e
+    WHERE e.occurred_at >= %(since)s AND e.amount > 0
     GROUP BY 1, 2
 ),
 gaps AS (
@@ -103,7 +115,8 @@ rhythm AS (
                 WHEN t.recent > 0 THEN 'new'
                 ELSE '' END AS trend
     FROM scope s LEFT JOIN stats t ON t.customer_id = s.id
-)"""
+)
+"""
 
 
 # First match wins; FM is the mean of F and M, halves up. Documented in docs/user-guide.md.
@@ -195,7 +208,7 @@ def overdue_threshold() -> Decimal:
     return shown - Decimal("0.05")
 
 
-def _params(performer: Performer, now: datetime | None) -> dict:
+def params(performer: Performer, now: datetime | None = None) -> dict:
     zone = performer.zone
     today = timezone.localdate(now or timezone.now(), zone)
     start = history_start(today)
@@ -215,7 +228,7 @@ def update_customers(
     """Recompute the rhythm and trend of ``customer_ids`` (locked by the caller, in its
     transaction) from their events."""
     if customer_ids:
-        cursor.execute(UPDATE_CUSTOMERS, {**_params(performer, now), "ids": sorted(customer_ids)})
+        cursor.execute(UPDATE_CUSTOMERS, {**params(performer, now), "ids": sorted(customer_ids)})
 
 
 def refresh(performer: Performer, *, now: datetime | None = None) -> int:
@@ -224,7 +237,7 @@ def refresh(performer: Performer, *, now: datetime | None = None) -> int:
     meanwhile (their changes would otherwise be overwritten with older values)."""
     with transaction.atomic(), connection.cursor() as cursor:
         lock_performer(cursor, performer.pk, shared=False)
-        cursor.execute(REFRESH, _params(performer, now))
+        cursor.execute(REFRESH, params(performer, now))
         return cursor.rowcount
 
 
@@ -238,7 +251,7 @@ class Drift:
 def find_drift(performer: Performer, *, now: datetime | None = None) -> list[Drift]:
     """Customers whose stored rhythm and trend differ from a recomputation from the events."""
     with connection.cursor() as cursor:
-        cursor.execute(FIND_DRIFT, _params(performer, now))
+        cursor.execute(FIND_DRIFT, params(performer, now))
         rows = cursor.fetchall()
     count = len(RHYTHM_FIELDS)
     return [
@@ -260,7 +273,7 @@ def find_drift(performer: Performer, *, now: datetime | None = None) -> list[Dri
 def explain_refresh(performer: Performer) -> str:
     """EXPLAIN ANALYZE of ``refresh`` for one performer, rolled back (for the bench)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {REFRESH}", _params(performer, None))
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {REFRESH}", params(performer, None))
         plan = "\n".join(row[0] for row in cursor.fetchall())
         transaction.set_rollback(True)
     return plan

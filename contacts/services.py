@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from contacts import rhythm, sql
@@ -49,7 +49,9 @@ class NewEvent(NamedTuple):
     reference: str | None = None
     summary: str = ""
 
-    def validate(self) -> None:
+    def validate(self, time_range: tuple[datetime, datetime] | None = None) -> None:
+        """Raise EventError unless the event can be recorded; ``time_range`` is
+        ``event_time_range()`` computed once by a caller checking many events."""
         if not self.member_name or len(self.member_name) > MAX_MEMBER_NAME:
             raise EventError(f"member name must be 1–{MAX_MEMBER_NAME} characters")
         if self.member_name != self.member_name.strip():
@@ -60,7 +62,7 @@ class NewEvent(NamedTuple):
             raise EventError(f"unknown contact type {self.type!r}")
         if self.occurred_at.tzinfo is None:
             raise EventError("occurred_at needs a UTC offset")
-        earliest, latest = event_time_range()
+        earliest, latest = time_range or event_time_range()
         if not earliest <= self.occurred_at <= latest:
             raise EventError(
                 f"occurred_at {self.occurred_at.isoformat()} is outside the accepted range "
@@ -113,15 +115,52 @@ def record_events(*, performer: Performer, events: Sequence[NewEvent]) -> list[R
 
 def record_valid_events(*, performer: Performer, events: Sequence[NewEvent]) -> int:
     """``record_events`` for events already checked with ``NewEvent.validate`` (an import
-    validates each row as it parses it, to name its line). Returns how many were inserted."""
+    validates each row as it parses it, to name its line). Returns how many were inserted.
+
+    A large batch is staged and each of its customers written once (``sql`` "Importing a
+    staged batch"); should a concurrent writer record one of its references meanwhile, the
+    batch is recorded again the way ``record_events`` does it."""
     if not events:
         return 0
+    if len(events) >= COPY_FROM:
+        try:
+            with transaction.atomic():
+                return _record_staged(performer, events)
+        except _Raced:
+            pass  # rolled back to before the batch: the way below skips what is recorded
     with transaction.atomic(), connection.cursor() as cursor:
         source, params, customers = _stage(cursor, performer.pk, events)
         cursor.execute(sql.record(source, then=sql.COUNT_EVENTS), params)
         inserted = cursor.fetchone()[0]
         _update_rhythm(cursor, performer, events, customers)
         return inserted
+
+
+class _Raced(Exception):
+    """A staged reference was recorded after the batch was checked for it."""
+
+
+def _record_staged(performer: Performer, events: Sequence[NewEvent]) -> int:
+    params = {**rhythm.params(performer), **_STATUS_PARAMS}
+    with connection.cursor() as cursor:
+        lock_performer(cursor, performer.pk, shared=True)
+        _copy_to_stage(cursor, events)
+        cursor.execute(sql.IMPORT_MEMBERS)
+        cursor.execute(sql.MARK_RECORDED, params)
+        expected = len(events) - cursor.rowcount
+        cursor.execute(sql.CREATE_BATCH_CUSTOMERS)
+        cursor.execute(sql.INSERT_NEW_CUSTOMERS, params)
+        cursor.execute(sql.LOCK_KNOWN_CUSTOMERS, params)
+        try:
+            cursor.execute(sql.INSERT_STAGED_EVENTS, params)
+        except IntegrityError as exc:
+            if getattr(exc.__cause__, "diag", None) is None:
+                raise
+            if exc.__cause__.diag.constraint_name != sql.UNIQUE_REFERENCE:
+                raise
+            raise _Raced from exc
+        cursor.execute(sql.FOLD_INTO_KNOWN_CUSTOMERS, params)
+    return expected
 
 
 def record_mail_sent(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from contacts.models import Activity, ContactEvent, MailDelivery
+from contacts.rhythm import RHYTHM_FIELDS, rhythm_ctes
 from contacts.types import EFFECTS, MissedCall
 from mycustomers.models import COUNTER_FIELDS, Customer, Member
 
@@ -85,7 +86,8 @@ CREATE_STAGE = f"""
     CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (
         member_name text, type text, occurred_at timestamptz, amount numeric,
         quantity integer, reference text, summary text,
-        ord bigint GENERATED ALWAYS AS IDENTITY
+        ord bigint GENERATED ALWAYS AS IDENTITY,
+        recorded boolean NOT NULL DEFAULT false
     ) ON COMMIT DELETE ROWS;
     DELETE FROM {STAGE};
 """
@@ -131,6 +133,45 @@ LINK_DELIVERIES = f"""
 """
 
 
+def _folded(events: str, *, order: str) -> str:
+    """The CTEs ``latest`` and ``totals``: per ``customer_id`` of the rows of the CTE
+    ``events``, its latest event (ties: the last by ``order``, as in a recount) and what its
+    events add to the customer."""
+    return f"""latest AS (
+    SELECT DISTINCT ON (customer_id) customer_id, occurred_at, type
+    FROM {events} ORDER BY customer_id, occurred_at DESC, {order} DESC
+),
+totals AS (
+    SELECT customer_id,
+            {COUNTER_SUMS},
+            sum(amount) AS earnings,
+            min(occurred_at) AS first_contact,
+            max(occurred_at) FILTER (WHERE type IN ({SETS_MISSED})) AS missed_at,
+            max(occurred_at) FILTER (WHERE type IN ({CLEARS_MISSED})) AS cleared_at,
+            bool_or(type IN ({CLEARS_NEW})) AS clears_new,
+            bool_or(amount > 0) AS paid
+    FROM {events} GROUP BY customer_id
+)"""
+
+
+# A customer (alias ``c``) with the events of its ``totals`` (``t``) and ``latest`` (``l``)
+# folded in; a deleted customer who contacts the performer again comes back (A5).
+FOLD_IN = f"""
+        {", ".join(f"{f} = c.{f} + t.{f}" for f in COUNTER_FIELDS)},
+        earnings = c.earnings + t.earnings,
+        first_contact = LEAST(c.first_contact, t.first_contact),
+        -- ">=": of events at the same instant, the one recorded last wins, as in a recount.
+        last_contact_type = CASE WHEN c.last_contact IS NULL OR l.occurred_at >= c.last_contact
+                                 THEN l.type ELSE c.last_contact_type END,
+        last_contact = GREATEST(c.last_contact, l.occurred_at),
+        last_missed_call_at = GREATEST(c.last_missed_call_at, t.missed_at),
+        missed_call_cleared_at = GREATEST(c.missed_call_cleared_at, t.cleared_at),
+        new_cleared = c.new_cleared OR t.clears_new,
+        status = CASE WHEN c.status = %(deleted)s THEN %(active)s ELSE c.status END,
+        status_changed_at = CASE WHEN c.status = %(deleted)s THEN now()
+                                 ELSE c.status_changed_at END"""
+
+
 def record(source: str, *, then: str = RETURN_EVENTS) -> str:
     """One statement: insert the events ``source`` yields, fold them into their customers'
     counters, then run ``then``. Parameters: ``performer``, ``active``, ``deleted``, and the
@@ -144,40 +185,134 @@ WITH new_events AS (
     ON CONFLICT (performer_id, reference) WHERE reference IS NOT NULL DO NOTHING
     RETURNING id, customer_id, type, occurred_at, amount, quantity, reference
 ),
-latest AS (
-    SELECT DISTINCT ON (customer_id) customer_id, occurred_at, type
-    FROM new_events ORDER BY customer_id, occurred_at DESC, id DESC
-),
-totals AS (
-    SELECT customer_id,
-            {COUNTER_SUMS},
-            sum(amount) AS earnings,
-            min(occurred_at) AS first_contact,
-            max(occurred_at) FILTER (WHERE type IN ({SETS_MISSED})) AS missed_at,
-            max(occurred_at) FILTER (WHERE type IN ({CLEARS_MISSED})) AS cleared_at,
-            bool_or(type IN ({CLEARS_NEW})) AS clears_new
-    FROM new_events GROUP BY customer_id
-),
+{_folded("new_events", order="id")},
 updated AS (
-    UPDATE {CUSTOMERS} c SET
-        {", ".join(f"{f} = c.{f} + t.{f}" for f in COUNTER_FIELDS)},
-        earnings = c.earnings + t.earnings,
-        first_contact = LEAST(c.first_contact, t.first_contact),
-        -- ">=": of events at the same instant, the one recorded last wins, as in a recount.
-        last_contact_type = CASE WHEN c.last_contact IS NULL OR l.occurred_at >= c.last_contact
-                                 THEN l.type ELSE c.last_contact_type END,
-        last_contact = GREATEST(c.last_contact, l.occurred_at),
-        last_missed_call_at = GREATEST(c.last_missed_call_at, t.missed_at),
-        missed_call_cleared_at = GREATEST(c.missed_call_cleared_at, t.cleared_at),
-        new_cleared = c.new_cleared OR t.clears_new,
-        status = CASE WHEN c.status = %(deleted)s THEN %(active)s ELSE c.status END,
-        status_changed_at = CASE WHEN c.status = %(deleted)s THEN now()
-                                 ELSE c.status_changed_at END
+    UPDATE {CUSTOMERS} c SET {FOLD_IN}
     FROM totals t JOIN latest l USING (customer_id)
     WHERE c.id = t.customer_id
     RETURNING c.id
 )
 {then}
+"""
+
+
+# --- Importing a staged batch: each customer written once -------------------------------
+#
+# ``record`` inserts the customers it lacks, then rewrites every customer of the batch (each
+# write a new version in each of the customer table's many indexes), and the rhythm rewrites
+# the paying ones again. An import knows the whole batch up front (the STAGE), so a new
+# customer is inserted with its counters and rhythm already computed from the staged rows,
+# and a known one is updated once, counters and rhythm together. Parameters: ``performer``,
+# ``active``, ``deleted`` and ``rhythm.params()``.
+
+IMPORT_MEMBERS = f"""
+    INSERT INTO {MEMBERS} (name, photo_url, joined_at)
+    SELECT DISTINCT member_name, '', now() FROM {STAGE} ORDER BY 1
+    ON CONFLICT (name) DO NOTHING
+"""
+# Staged rows whose reference the performer already has are duplicates.
+MARK_RECORDED = f"""
+    UPDATE {STAGE} s SET recorded = true
+    FROM {EVENTS} e
+    WHERE e.performer_id = %(performer)s AND e.reference IS NOT NULL AND e.reference = s.reference
+"""
+# The batch's customers by member name, and whether this batch created them.
+BATCH_CUSTOMERS = "import_customers"
+CREATE_BATCH_CUSTOMERS = f"""
+    CREATE TEMPORARY TABLE IF NOT EXISTS {BATCH_CUSTOMERS} (
+        member_name text, customer_id bigint, fresh boolean
+    ) ON COMMIT DELETE ROWS;
+    DELETE FROM {BATCH_CUSTOMERS};
+"""
+_NEW_CUSTOMER = {
+    **_CUSTOMER_DEFAULTS,
+    **{field: f"coalesce(t.{field}, 0)" for field in COUNTER_FIELDS},
+    "earnings": "coalesce(t.earnings, 0)",
+    "first_contact": "t.first_contact",
+    "last_contact": "l.occurred_at",
+    "last_contact_type": "coalesce(l.type, '')",
+    "last_missed_call_at": "t.missed_at",
+    "missed_call_cleared_at": "t.cleared_at",
+    "new_cleared": "coalesce(t.clears_new, false)",
+    **{field: f"x.{field}" for field in RHYTHM_FIELDS},
+}
+# The customers the performer lacks, created with what the staged rows make them (a
+# concurrent writer may create one first: it is then a known customer, updated below).
+INSERT_NEW_CUSTOMERS = f"""
+WITH fresh AS (
+    SELECT m.id AS member_id, m.name
+    FROM {MEMBERS} m
+    WHERE m.name IN (SELECT member_name FROM {STAGE})
+      AND NOT EXISTS (
+          SELECT FROM {CUSTOMERS} c WHERE c.performer_id = %(performer)s AND c.member_id = m.id
+      )
+),
+batch AS (
+    SELECT s.member_name AS customer_id, s.type, s.occurred_at, s.amount, s.quantity, s.ord
+    FROM {STAGE} s JOIN fresh f ON f.name = s.member_name
+    WHERE NOT s.recorded
+),
+{_folded("batch", order="ord")},
+{rhythm_ctes(scope="SELECT name AS id FROM fresh", events="SELECT * FROM batch")},
+inserted AS (
+    INSERT INTO {CUSTOMERS} (performer_id, member_id, member_name, {", ".join(_NEW_CUSTOMER)})
+    SELECT %(performer)s, f.member_id, f.name, {", ".join(_NEW_CUSTOMER.values())}
+    FROM fresh f
+    JOIN rhythm x ON x.id = f.name
+    LEFT JOIN totals t ON t.customer_id = f.name
+    LEFT JOIN latest l ON l.customer_id = f.name
+    ORDER BY f.name
+    ON CONFLICT (performer_id, member_id) DO NOTHING
+    RETURNING member_name, id
+)
+INSERT INTO {BATCH_CUSTOMERS} SELECT member_name, id, true FROM inserted
+"""
+# The other customers of the batch, locked in id order (see services._ensure_customers).
+LOCK_KNOWN_CUSTOMERS = f"""
+WITH locked AS (
+    SELECT m.name, c.id
+    FROM {MEMBERS} m
+    JOIN {CUSTOMERS} c ON c.performer_id = %(performer)s AND c.member_id = m.id
+    WHERE m.name IN (SELECT member_name FROM {STAGE})
+      AND NOT EXISTS (SELECT FROM {BATCH_CUSTOMERS} b WHERE b.customer_id = c.id)
+    ORDER BY c.id FOR UPDATE OF c
+)
+INSERT INTO {BATCH_CUSTOMERS} SELECT name, id, false FROM locked
+"""
+UNIQUE_REFERENCE = "event_unique_reference"  # ContactEvent's (performer, reference)
+# No ON CONFLICT (its check before each row costs): the references are known to be new, and
+# one recorded meanwhile breaks the statement (services._record_staged starts over).
+INSERT_STAGED_EVENTS = f"""
+    INSERT INTO {EVENTS}
+        (performer_id, customer_id, type, occurred_at, amount, quantity, reference, summary,
+         recorded_at)
+    SELECT %(performer)s, b.customer_id, s.type, s.occurred_at, s.amount, s.quantity,
+           s.reference, s.summary, now()
+    FROM {STAGE} s JOIN {BATCH_CUSTOMERS} b USING (member_name)
+    WHERE NOT s.recorded
+    ORDER BY s.ord
+"""
+# Once the events are in: the known customers, counters and (for those paid) rhythm at once.
+_KNOWN_RHYTHM = rhythm_ctes(
+    scope="SELECT customer_id AS id FROM totals WHERE paid",
+    events=f"""
+    SELECT e.customer_id, e.occurred_at, e.amount FROM {EVENTS} e
+    WHERE e.performer_id = %(performer)s AND e.customer_id IN (SELECT id FROM scope)""",
+)
+_KEEP_UNLESS_PAID = ", ".join(
+    f"{f} = CASE WHEN x.id IS NULL THEN c.{f} ELSE x.{f} END" for f in RHYTHM_FIELDS
+)
+FOLD_INTO_KNOWN_CUSTOMERS = f"""
+WITH batch AS (
+    SELECT b.customer_id, s.type, s.occurred_at, s.amount, s.quantity, s.ord
+    FROM {STAGE} s JOIN {BATCH_CUSTOMERS} b USING (member_name)
+    WHERE NOT s.recorded AND NOT b.fresh
+),
+{_folded("batch", order="ord")},
+{_KNOWN_RHYTHM}
+UPDATE {CUSTOMERS} c SET {FOLD_IN}, {_KEEP_UNLESS_PAID}
+FROM totals t JOIN latest l USING (customer_id) LEFT JOIN rhythm x ON x.id = t.customer_id
+WHERE c.id = t.customer_id
 """
 
 
