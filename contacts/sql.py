@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from contacts.models import Activity, ContactEvent, MailDelivery
+from contacts.models import ContactEvent, MailDelivery
 from contacts.rhythm import RHYTHM_FIELDS, rhythm_ctes
 from contacts.types import EFFECTS, MissedCall
 from mycustomers.models import COUNTER_FIELDS, Customer, Member
@@ -314,18 +314,6 @@ UPDATE {CUSTOMERS} c SET {FOLD_IN}, {_KEEP_UNLESS_PAID}
 FROM totals t JOIN latest l USING (customer_id) LEFT JOIN rhythm x ON x.id = t.customer_id
 WHERE c.id = t.customer_id
 """
-
-
-# --- The activity history --------------------------------------------------------------------
-
-
-def log_activity(customers_sql: str) -> str:
-    """One activity row (parameters ``performer``, ``verb``, ``detail``) for every customer
-    id that ``customers_sql`` yields."""
-    return f"""
-        INSERT INTO {Activity._meta.db_table} (performer_id, customer_id, verb, detail, created_at)
-        SELECT %(performer)s, id, %(verb)s, %(detail)s, now() FROM ({customers_sql}) AS selected
-    """
 
 
 # --- The recount -----------------------------------------------------------------------------

@@ -36,9 +36,9 @@ def test_bench_measures_every_part_on_a_tiny_data_set_and_writes_json(tmp_path, 
     assert {f"sort={key} page=1" for key in SORT_KEYS} <= sorts
     assert all(r["queries"] <= 6 for r in results["results"] if r["group"] == "main/20")
     # Uncached, a page reads the Display list choices, the saved-view tabs, the view's
-    # count and totals (one aggregate) and the summary strip again.
+    # count and totals (one aggregate), the summary strip and the (empty) banner again.
     queries = {(r["group"], r["name"]): r["queries"] for r in results["results"]}
-    assert queries["uncached", "letter B"] == queries["filter", "letter B"] + 4
+    assert queries["uncached", "letter B"] == queries["filter", "letter B"] + 5
     assert (
         next(r for r in results["results"] if r["name"] == "batches of 1000")["extra"]["drift"] == 0
     )
