@@ -21,8 +21,8 @@ LOG_ACTIVITY = f"""
         HAVING count(*) > 0
         RETURNING id, customer_id
     )
-    INSERT INTO {LINKS} (customer_id, activity_id)
-    SELECT selected.id, entry.id FROM entry, ({{customers}}) AS selected
+    INSERT INTO {LINKS} (performer_id, customer_id, activity_id)
+    SELECT %(performer)s, selected.id, entry.id FROM entry, ({{customers}}) AS selected
     WHERE entry.customer_id IS NULL
 """
 

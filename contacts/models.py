@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts.types import EFFECTS, ContactType
-from mycustomers.models import AnyOf, Customer
+from mycustomers.models import AnyOf, Customer, Performer
 from mycustomers.money import money
 from mycustomers.tenancy import TenantQuerySet
 
@@ -222,13 +222,15 @@ class ActivityVerb(models.TextChoices):
 
 
 class ActivityQuerySet(TenantQuerySet):
-    def of_customer(self, customer: Customer | int) -> ActivityQuerySet:
+    def of_customer(self, customer: Customer) -> ActivityQuerySet:
         """Every entry of one customer's history: their own, and the shared entries of the
         actions over several customers that included them (``ActivityCustomer``). The
         shared ones' ids come first, from the link table's key, as an array: then both
         halves are lookups on an index (the customer's entries, the primary key)."""
-        customer_id = getattr(customer, "pk", customer)
-        shared = ActivityCustomer.objects.filter(customer_id=customer_id).values("activity_id")
+        customer_id = customer.pk
+        shared = ActivityCustomer.objects.filter(
+            performer_id=customer.performer_id, customer_id=customer_id
+        ).values("activity_id")
         return self.filter(
             models.Q(customer_id=customer_id) | AnyOf(models.F("pk"), ArraySubquery(shared))
         )
@@ -274,8 +276,9 @@ class Activity(models.Model):
 
 
 class ActivityCustomer(models.Model):
-    """One customer of a shared activity entry (``Activity``): the two keys, and the key's
-    index (customer first) is the only one, which reads a customer's shared entries.
+    """One customer of a shared activity entry (``Activity``): the performer, the customer
+    and the entry; the key's index (performer, customer) is the only one, which reads a
+    customer's shared entries.
 
     No foreign-key constraints in the database: their per-row checks were ~3/4 of the cost
     of writing a mass action's links (docs/performance.md). The app keeps them true: links
@@ -284,7 +287,11 @@ class ActivityCustomer(models.Model):
     still applies, as the cascade from an entry), and replacing a performer's data deletes
     the links first (mycustomers.portability.importing)."""
 
-    pk = models.CompositePrimaryKey("customer", "activity")
+    # Tenant first, as every table's key (docs/scale-out.md): a customer's links are a range.
+    pk = models.CompositePrimaryKey("performer", "customer", "activity")
+    performer = models.ForeignKey(
+        Performer, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )

@@ -300,7 +300,8 @@ def _unshare_quoting_entries(selection) -> None:
             WITH moved AS (
                 DELETE FROM {ActivityCustomer._meta.db_table} link
                 USING {Activity._meta.db_table} entry
-                WHERE link.customer_id IN ({selection.sql}) AND entry.id = link.activity_id
+                WHERE link.performer_id = entry.performer_id
+                    AND link.customer_id IN ({selection.sql}) AND entry.id = link.activity_id
                     AND entry.verb IN ({verbs}) AND entry.detail <> ''
                 RETURNING link.customer_id, entry.performer_id, entry.verb, entry.created_at
             )

@@ -165,7 +165,8 @@ def violations() -> dict[tuple[str, str, str], str]:
                 found[(label, "unique", field.name)] = f"unique field {field.name}"
             elif field.db_index:
                 found[(label, "index", field.name)] = f"index on {field.column}"
-            if field.many_to_one or field.one_to_one:
+            # A key the app keeps (no database constraint) is no relation to distribute.
+            if (field.many_to_one or field.one_to_one) and field.db_constraint:
                 target = field.related_model._meta.label
                 if target not in REFERENCE_TABLES and target != settings.AUTH_USER_MODEL:
                     found[(label, "foreign key", field.name)] = f"foreign key to {target}"

@@ -75,8 +75,8 @@ def _logged(verb: str, detail: str = "''") -> str:
     WITH entry AS (
         INSERT INTO contacts_activity (performer_id, verb, detail, created_at)
         VALUES (%(performer)s, '{verb}', {detail}, now()) RETURNING id)
-    INSERT INTO contacts_activitycustomer (customer_id, activity_id)
-    SELECT changed.id, entry.id FROM changed, entry"""
+    INSERT INTO contacts_activitycustomer (performer_id, customer_id, activity_id)
+    SELECT %(performer)s, changed.id, entry.id FROM changed, entry"""
 
 
 RAW_BLOCK = f"""

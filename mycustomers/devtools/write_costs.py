@@ -291,8 +291,8 @@ SHAPES = {
         WITH entry AS (
             INSERT INTO contacts_activity (performer_id, verb, detail, created_at)
             VALUES (%(p)s, 'blocked', '', now()) RETURNING id)
-        INSERT INTO contacts_activitycustomer (customer_id, activity_id)
-        SELECT c.id, entry.id FROM mycustomers_customer c, entry
+        INSERT INTO contacts_activitycustomer (performer_id, customer_id, activity_id)
+        SELECT %(p)s, c.id, entry.id FROM mycustomers_customer c, entry
         WHERE c.performer_id = %(p)s AND c.status = 'active'
     """,
     "one entry, array + GIN": """

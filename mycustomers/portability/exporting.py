@@ -61,7 +61,8 @@ _FROM = {
         UNION ALL
         SELECT a.id, a.performer_id, link.customer_id, a.verb, a.detail, a.created_at
         FROM {Customer._meta.db_table} c
-        JOIN {ActivityCustomer._meta.db_table} link ON link.customer_id = c.id
+        JOIN {ActivityCustomer._meta.db_table} link
+            ON link.performer_id = c.performer_id AND link.customer_id = c.id
         JOIN {Activity._meta.db_table} a ON a.id = link.activity_id
         WHERE a.performer_id = c.performer_id
     )""",

@@ -347,10 +347,9 @@ class _Loader:
             )
         with connection.cursor() as cursor:
             lock_performer(cursor, performer.pk, shared=False)  # no event batch in flight
-            # The links of shared activity entries have no performer: by their customers.
+            # The links of shared activity entries first: they keep no database key.
             cursor.execute(
-                f"DELETE FROM {ActivityCustomer._meta.db_table} WHERE customer_id IN "
-                f"(SELECT id FROM {Customer._meta.db_table} WHERE performer_id = %s)",
+                f"DELETE FROM {ActivityCustomer._meta.db_table} WHERE performer_id = %s",
                 [performer.pk],
             )
             for model in WIPED:
