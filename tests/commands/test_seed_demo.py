@@ -299,14 +299,14 @@ def test_a_bulk_load_gives_the_same_data_and_puts_back_every_index_and_foreign_k
         load_all(*args)
 
     monkeypatch.setattr(demo_data, "_load_all", spy)
-    monkeypatch.setattr(demo_data, "BULK_EVENTS", 1)  # the small seed loads in bulk
+    monkeypatch.setattr(demo_data, "_loads_in_bulk", lambda events: True)
     seed("--seed", "7", *SMALL)
     bulk = snapshot()
 
     assert during[0] < len(schema)  # it did load without them
     assert indexes_and_constraints() == schema
     assert find_drift() == []
-    monkeypatch.setattr(demo_data, "BULK_EVENTS", 10**9)  # row by row into indexed tables
+    monkeypatch.setattr(demo_data, "_loads_in_bulk", lambda events: False)
     seed("--seed", "7", "--replace", *SMALL)
     assert during[1] == len(schema)
     assert snapshot() == bulk
@@ -322,3 +322,13 @@ def test_each_mail_delivery_points_at_its_recipients_mail_event(seeded):
             delivery.mail.sent_at,
             delivery.mail.subject,
         )
+
+
+def test_only_a_big_load_into_smaller_tables_goes_in_bulk(seeded, monkeypatch):
+    assert not demo_data._loads_in_bulk(demo_data.BULK_EVENTS - 1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_contactevent")  # a small table: every row counted
+    present = ContactEvent.objects.count()
+    monkeypatch.setattr(demo_data, "BULK_EVENTS", 10)
+    assert demo_data._loads_in_bulk(present)
+    assert not demo_data._loads_in_bulk(present - 1)  # rebuilding would cost more than it saves
