@@ -19,6 +19,7 @@ it (one sort and one join each), as a restore does.
 from __future__ import annotations
 
 import bisect
+import collections
 import itertools
 import os
 import random
@@ -716,8 +717,10 @@ class _PerformerLoader:
             min(rng.paretovariate(1.2), 60.0) * (0.2 + (c.end - c.first) / (HISTORY_DAYS * DAY))
             for c in customers
         ]
-        for index in rng.choices(range(len(customers)), weights=weights, k=events - len(names)):
-            customers[index].events += 1
+        # Counted in C (Counter), not by an attribute increment per draw.
+        draws = rng.choices(range(len(customers)), weights=weights, k=events - len(names))
+        for index, extra in collections.Counter(draws).items():
+            customers[index].events += extra
         follow_ups = [s for s in FollowUpStatus.values if s]
         for customer in customers:
             customer.nickname = rng.choice(_NICKNAMES) if rng.random() < 0.08 else ""
