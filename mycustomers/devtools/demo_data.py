@@ -34,7 +34,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from faker import Faker
 
-from contacts import rhythm
 from contacts.models import (
     Activity,
     ActivityVerb,
@@ -308,21 +307,8 @@ def seed(options: SeedOptions, progress: Callable[[int], None] | None = None) ->
             for performer, _, _, _ in plans
         ]
         events = sum(plan[2] for plan in plans)
-        bulk = _loads_in_bulk(events)
-        # The demo's events are copied in, not recorded: their insights come from a refresh,
-        # which rewrites every customer row. A big performer's runs while the rows have no
-        # secondary indexes (one index entry a row instead of two dozen); the small ones'
-        # after, when the indexes find their few events.
-        big = [loader.performer for loader in loaders if bulk and loader.events >= BULK_EVENTS]
-        with _bulk_load(_BULK_MODELS, enabled=bulk):
+        with _bulk_load(_BULK_MODELS, enabled=_loads_in_bulk(events)):
             _load_all(loaders, [(member_names, n) for _, member_names, n, _ in plans], member_ids)
-            if big:
-                _analyze(Customer)
-            for performer in big:
-                rhythm.refresh(performer)
-        for loader in loaders:
-            if loader.performer not in big:
-                rhythm.refresh(loader.performer)
         result.customers = sum(len(member_names) for _, member_names, _, _ in plans)
         result.events = events
     _analyze(Member, Customer, ContactEvent, Membership, Offer, Feedback, Note, Activity)

@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
@@ -120,6 +121,8 @@ class Command(BaseCommand):
                 result = seed(seed_options, progress=bar.update)
             except SeedError as exc:
                 raise CommandError(str(exc)) from exc
+        # The demo's events are copied in, not recorded: their insights come from a refresh.
+        call_command("refresh_insights", verbosity=0)
         self.stdout.write(
             f"Seeded {len(result.performers)} performer(s), {result.members:,} members, "
             f"{result.customers:,} customers and {result.events:,} events "
