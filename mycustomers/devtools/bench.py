@@ -205,22 +205,57 @@ class Bench:
         have = Customer.objects.filter(performer=performer).count() if performer else 0
         if performer and have >= customers * 0.95:
             self.out.write(f"Reusing {have:,} customers of '{self.username}'.")
-            return
+        else:
+            self.out.write(
+                f"Seeding {customers:,} customers / {events:,} events for "
+                f"'{self.username}' and {performers:,} other performers…"
+            )
+            start = time.perf_counter()
+            call_command(
+                "seed_demo",
+                performer=self.username,
+                customers=customers,
+                events=events,
+                performers=performers,
+                seed=seed,
+                replace=True,
+            )
+            elapsed = time.perf_counter() - start
+            self.out.write(f"Seeded in {elapsed:.1f} s.")
+            self.record(
+                "data",
+                f"seed_demo {customers:,} / {events:,} + {performers:,} performers",
+                [elapsed * 1000],
+                None,
+            )
+        self.data_size()
+
+    def data_size(self) -> None:
+        """The database's size, beside the customers it holds (every performer's): the
+        figure per 100,000 customers is what a performer's data costs on disk."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            size = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT pg_total_relation_size(%s::regclass), pg_total_relation_size(%s::regclass)",
+                [Customer._meta.db_table, ContactEvent._meta.db_table],
+            )
+            customer_table, event_table = cursor.fetchone()
+        total = Customer.objects.count()
+        megabytes = {
+            "database_mb": round(size / 1e6),
+            "customer_table_mb": round(customer_table / 1e6),
+            "event_table_mb": round(event_table / 1e6),
+            "mb_per_100k_customers": round(size / 1e6 * 100_000 / max(1, total)),
+        }
+        self.results.append(Result("data", "database size", 0.0, 0.0, None, {
+            **megabytes, "customers": total, **machine_load()}))  # fmt: skip
         self.out.write(
-            f"Seeding {customers:,} customers / {events:,} events for "
-            f"'{self.username}' and {performers:,} other performers…"
+            f"  {'data':<12} database {megabytes['database_mb']:,} MB for {total:,} customers "
+            f"(customers {megabytes['customer_table_mb']:,} MB, events "
+            f"{megabytes['event_table_mb']:,} MB): "
+            f"{megabytes['mb_per_100k_customers']:,} MB per 100,000 customers"
         )
-        start = time.perf_counter()
-        call_command(
-            "seed_demo",
-            performer=self.username,
-            customers=customers,
-            events=events,
-            performers=performers,
-            seed=seed,
-            replace=True,
-        )
-        self.out.write(f"Seeded in {time.perf_counter() - start:.1f} s.")
 
     @property
     def performer(self) -> Performer:
@@ -330,10 +365,22 @@ class Bench:
         client.force_login(self.performer)
         base = reverse("customers:list")
         pages, filters = self.main_pages()
+        # The deepest pages: the paginator reads from the nearer end, so the middle is the
+        # farthest from both.
+        total = Customer.objects.for_performer(self.performer).visible().count()
+        for per_page in (20, 50):
+            middle = max(1, -(-total // per_page) // 2)
+            for sort in ("customer", "-earnings"):
+                pages.append(
+                    (
+                        f"main/{per_page}",
+                        f"middle page ({middle:,}), sort={sort}",
+                        f"{base}?per_page={per_page}&page={middle}&sort={sort}",
+                    )
+                )
         for group, name, url in pages:
             self.page(client, group, name, url)
         # The same pages as the first request after a write sees them: nothing cached.
-        total = Customer.objects.for_performer(self.performer).visible().count()
         last_page = max(1, -(-total // 20))
         cold = {
             "sort=customer page=1": "",

@@ -6,20 +6,26 @@ every random choice comes from ``random.Random`` seeded from ``--seed`` and the 
 name, and every time is an offset from a fixed anchor (midnight UTC today, or ``--anchor``).
 
 Speed: member names come from small Faker pools combined in Python (Faker makes ~12k names/s);
-members, customers, events, memberships, offers, feedback, notes and activity are streamed
-with ``COPY``. Customers are staged in a temporary table and inserted once, in one set-based
-statement, with their counters recounted from the events already loaded — the same recount
-(``contacts.reconcile``) that ``reconcile_counters`` checks — so no row is written twice.
+members, customers, events, deliveries, memberships, offers, feedback, notes and activity are
+streamed with ``COPY``, one phase of every performer at a time (``_load_all``), so a thousand
+small performers cost a few statements, not a few thousand. Customers are staged in a
+temporary table and inserted once, in one set-based statement, with their counters recounted
+from the events already loaded — the same recount (``contacts.reconcile``) that
+``reconcile_counters`` checks — so no row is written twice. A big load (``BULK_EVENTS``) goes
+into the tables without their secondary indexes and foreign keys, which are put back after
+it (one sort and one join each), as a restore does.
 """
 
 from __future__ import annotations
 
 import bisect
+import collections
 import itertools
 import os
 import random
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -171,6 +177,10 @@ SEASONAL_SUBJECTS = {
     "A Valentine's reading for you": {2},
     "Summer evenings, open lines": {6, 7, 8},
 }
+# Events are written as COPY text (``write_events``): their summaries need no escaping.
+assert not any(
+    {"\t", "\n", "\r", "\\"} & set(subject) for subject in [*_MAIL_SUBJECTS, *SEASONAL_SUBJECTS]
+)
 _MAIL_BODY = "Hi! I hope you're doing well. I'm online tonight if you'd like to talk. Warmly, me"
 
 # Contact types: (type, weight, amount range in cents or None for free, quantity range).
@@ -292,11 +302,15 @@ def seed(options: SeedOptions, progress: Callable[[int], None] | None = None) ->
             sorted({n for _, member_names, _, _ in plans for n in member_names}), anchor
         )
         result.members = len(member_ids)
-        for performer, member_names, events, _index in plans:
-            loader = _PerformerLoader(performer, options.seed, anchor, progress)
-            loader.load(member_names, member_ids, events)
-            result.customers += len(member_names)
-            result.events += events
+        loaders = [
+            _PerformerLoader(performer, options.seed, anchor, progress)
+            for performer, _, _, _ in plans
+        ]
+        events = sum(plan[2] for plan in plans)
+        with _bulk_load(_BULK_MODELS, enabled=_loads_in_bulk(events)):
+            _load_all(loaders, [(member_names, n) for _, member_names, n, _ in plans], member_ids)
+        result.customers = sum(len(member_names) for _, member_names, _, _ in plans)
+        result.events = events
     _analyze(Member, Customer, ContactEvent, Membership, Offer, Feedback, Note, Activity)
     result.elapsed = time.monotonic() - started
     return result
@@ -398,9 +412,253 @@ _STAGE_COLUMNS = (
 
 
 def _analyze(*models) -> None:
+    """Statistics for the planner; after a committed seed also the visibility map (VACUUM),
+    without which the pages' index-only scans read the table's rows again."""
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
         for model in models:
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
+            cursor.execute(f"{command} {model._meta.db_table}")
+
+
+# -- bulk mode ------------------------------------------------------------------------------
+
+# A load this big goes in without the tables' secondary indexes and foreign keys: built
+# afterwards in one sort each, and checked by one join each, instead of an index entry and a
+# deferred check (at commit) per row.
+BULK_EVENTS = 200_000
+_BULK_MODELS = (ContactEvent, Customer, MailDelivery, Membership, Offer, Feedback, Note, Activity)
+# Index builds: a sort in memory, with a worker beside the leader.
+_BULK_SETTINGS = {"maintenance_work_mem": "1GB", "max_parallel_maintenance_workers": "2"}
+
+_SECONDARY_INDEXES = """
+    SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+    FROM pg_index i
+    WHERE i.indrelid = ANY(%s::regclass[])
+      AND NOT EXISTS (
+          SELECT 1 FROM pg_constraint c
+          WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+            AND c.contype IN ('p', 'u', 'x'))
+    ORDER BY i.indrelid, i.indexrelid
+"""
+_FOREIGN_KEYS = """
+    SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+    FROM pg_constraint
+    WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])
+    ORDER BY conrelid, conname
+"""
+
+
+def _loads_in_bulk(events: int) -> bool:
+    """Bulk mode when the load is big, and bigger than the events already there (rebuilding
+    the indexes sorts every row of the tables, not just the new ones)."""
+    if events < BULK_EVENTS:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass",
+            [ContactEvent._meta.db_table],
+        )
+        return cursor.fetchone()[0] <= events
+
+
+@contextmanager
+def _bulk_load(models, *, enabled: bool) -> Iterator[None]:
+    """Inside a transaction: drop the tables' secondary indexes and foreign keys, and put them
+    back exactly as they were (their own definitions) after the load. A failure rolls the
+    DDL back with the rest."""
+    if not enabled:
+        yield
+        return
+    tables = [model._meta.db_table for model in models]
+    with connection.cursor() as cursor:
+        # ALTER TABLE refuses a table with deferred checks pending: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(_SECONDARY_INDEXES, [tables])
+        indexes = cursor.fetchall()
+        cursor.execute(_FOREIGN_KEYS, [tables])
+        foreign_keys = cursor.fetchall()
+        for table, name, _ in foreign_keys:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    yield
+    with connection.cursor() as cursor:
+        for name, value in _BULK_SETTINGS.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        for _, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table, name, definition in foreign_keys:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for name in _BULK_SETTINGS:
+            cursor.execute("SELECT set_config(%s, current_setting(%s, true), true)", [name, name])
+
+
+# -- loading --------------------------------------------------------------------------------
+
+
+def _load_all(
+    loaders: list[_PerformerLoader],
+    plans: list[tuple[list[str], int]],
+    member_ids: dict[str, int],
+) -> None:
+    """Every performer's data, phase by phase across the performers: one statement or COPY
+    a phase however many performers. Each performer's random choices come from its own
+    generator in the same order as when it was loaded alone, so the data is the same."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Customer._meta.db_table, sum(len(names) for names, _ in plans)],
+        )
+        customer_ids = iter([row[0] for row in cursor.fetchall()])
+    for loader, (names, events) in zip(loaders, plans, strict=True):
+        loader.plan(names, [next(customer_ids) for _ in names], member_ids, events)
+    CustomerList.objects.bulk_create([lst for loader in loaders for lst in loader.lists])
+    Mail.objects.bulk_create([mail for loader in loaders for mail in loader.mail_rows])
+    _stage_customers(loaders)
+    # Foreign keys are checked at commit (deferred): events may precede their customers.
+    deliveries = _copy_events(loaders)
+    _insert_customers(loaders)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(
+            f"COPY {MailDelivery._meta.db_table} (performer_id, mail_id, customer_id, event_id) "
+            "FROM STDIN"
+        ) as copy,
+    ):
+        copy.write("".join(deliveries))
+    _copy_extras(loaders)
+
+
+def _copy_rows(model, columns: tuple[str, ...], rows: Iterator[tuple]) -> None:
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def _stage_customers(loaders: list[_PerformerLoader]) -> None:
+    """The customers' own fields, into a temporary table; counters come later."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ({_STAGE_COLUMNS}) ON COMMIT DROP"
+        )
+        cursor.execute(f"TRUNCATE {_STAGE}")
+        with cursor.copy(f"COPY {_STAGE} FROM STDIN") as copy:
+            for loader in loaders:
+                for row in loader.staged_rows():
+                    copy.write_row(row)
+        cursor.execute(f"ANALYZE {_STAGE}")
+
+
+def _reserve_event_ids(count: int) -> int:
+    """The first of ``count`` consecutive event ids, taken from the sequence at once: the
+    seed knows each event's id as it writes it (its mail delivery points at it). Other
+    writers of events wait until the seed commits, so none takes an id in between."""
+    table = ContactEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        cursor.execute(
+            "SELECT setval(s, nextval(s) + %s - 1) FROM pg_get_serial_sequence(%s, 'id') AS s",
+            [count, table],
+        )
+        return cursor.fetchone()[0] - count + 1
+
+
+def _copy_events(loaders: list[_PerformerLoader]) -> list[str]:
+    """Stream every performer's events; returns the mail deliveries they make (COPY lines)."""
+    event_ids = itertools.count(_reserve_event_ids(sum(loader.events for loader in loaders)))
+    deliveries: list[str] = []
+    columns = (
+        "id, performer_id, customer_id, type, occurred_at, amount, quantity, reference, "
+        "summary, recorded_at"
+    )
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {ContactEvent._meta.db_table} ({columns}) FROM STDIN") as copy,
+    ):
+        for loader in loaders:
+            loader.write_events(copy.write, event_ids, deliveries)
+    return deliveries
+
+
+_DAY_PREFIXES: dict[int, str] = {}
+_CLOCK: list[str] = []
+
+
+def _copy_timestamp(epoch: int) -> str:
+    """``epoch`` as COPY's text for a timestamptz (UTC), from a cache of days and of the
+    86,400 times of day: a dictionary look-up and an index instead of a datetime."""
+    day, second = divmod(epoch, DAY)
+    prefix = _DAY_PREFIXES.get(day)
+    if prefix is None:
+        prefix = _DAY_PREFIXES[day] = f"{_ts(day * DAY):%Y-%m-%d} "
+    if not _CLOCK:
+        _CLOCK.extend(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+00" for s in range(DAY))
+    return prefix + _CLOCK[second]
+
+
+def _insert_customers(loaders: list[_PerformerLoader]) -> None:
+    """One INSERT … SELECT: staged fields plus the recount of the events just loaded."""
+    derived = derived_values(stored="s", recount="r")
+    # The staged missed-call dismissal and "new" state are combined with the recount.
+    staged = [f for f in _STAGED_FIELDS if f not in derived]
+    with connection.cursor() as cursor:
+        if sum(loader.events for loader in loaders) >= 100_000:
+            # The recount of a big load is planned on the statistics of the table before
+            # it: without fresh ones, nested loops that take minutes instead of seconds.
+            cursor.execute(f"ANALYZE {ContactEvent._meta.db_table}")
+        cursor.execute(
+            f"""
+            INSERT INTO {Customer._meta.db_table}
+                ({", ".join(staged)}, {", ".join(derived)})
+            SELECT {", ".join(f"s.{f}" for f in staged)}, {", ".join(derived.values())}
+            FROM {_STAGE} s LEFT JOIN ({recount(of_performers=True)}) r ON r.customer_id = s.id
+            ORDER BY s.id
+            """,
+            {"performers": [loader.pid for loader in loaders]},
+        )
+
+
+def _copy_extras(loaders: list[_PerformerLoader]) -> None:
+    """Memberships, offers, feedback, notes, then the activity they and the plan make."""
+    activities = {loader.pid: list(loader.activities()) for loader in loaders}
+    for model, columns, rows in (
+        (
+            Membership,
+            ("performer_id", "customer_list_id", "customer_id", "added_at"),
+            lambda loader: loader.membership_rows(),
+        ),
+        (
+            Offer,
+            ("performer_id", "customer_id", "value", "message", "sent_at", "expires_at",
+             "redeemed_at"),
+            lambda loader: loader.offer_rows(activities[loader.pid]),
+        ),
+        (
+            Feedback,
+            ("performer_id", "customer_id", "rating", "comment", "created_at"),
+            lambda loader: loader.feedback_rows(),
+        ),
+        (
+            Note,
+            ("performer_id", "customer_id", "body", "created_at", "updated_at"),
+            lambda loader: loader.note_rows(activities[loader.pid]),
+        ),
+        (
+            Activity,
+            ("performer_id", "customer_id", "verb", "detail", "created_at"),
+            lambda loader: (
+                (loader.pid, c.id, verb, detail, _ts(at))
+                for verb, detail, c, at in activities[loader.pid]
+            ),
+        ),
+    ):  # fmt: skip
+        _copy_rows(model, columns, itertools.chain.from_iterable(map(rows, loaders)))
 
 
 def _ts(epoch: int) -> datetime:
@@ -412,7 +670,8 @@ def _money(cents: int) -> Decimal:
 
 
 class _PerformerLoader:
-    """Generates and streams one performer's customers and everything hanging off them."""
+    """Generates one performer's customers and everything hanging off them, phase by phase
+    (``_load_all`` streams each phase of every performer at once)."""
 
     def __init__(self, performer: Performer, seed: int, anchor: int, progress):
         self.performer = performer
@@ -422,30 +681,23 @@ class _PerformerLoader:
         self.progress = progress
         self.reference = itertools.count(1)
         self.events = 0
-
-    def load(self, member_names: list[str], member_ids: dict[str, int], events: int) -> None:
-        self.events = events
-        customers = self._plan_customers(member_names, member_ids, events)
-        lists = self._create_lists(len(customers))
-        self._assign_lists(customers, lists)
-        mails = self._create_mails()
-        self._stage_customers(customers, lists)
-        # Foreign keys are checked at commit (deferred): events may precede their customers.
-        deliveries = self._copy_events(customers, mails)
-        self._insert_customers()
-        self._insert_deliveries(deliveries)
-        self._copy_extras(customers, lists)
+        self.customers: list[_Customer] = []
+        self.lists: list[CustomerList] = []
+        self.mail_rows: list[Mail] = []
 
     # -- planning --
 
-    def _plan_customers(self, names, member_ids, events) -> list[_Customer]:
+    def plan(
+        self, names: list[str], ids: list[int], member_ids: dict[str, int], events: int
+    ) -> None:
+        self.events = events
+        self.customers = self._plan_customers(names, ids, member_ids, events)
+        self.lists = self._plan_lists(len(self.customers))
+        self._assign_lists()
+        self.mail_rows = self._plan_mails()
+
+    def _plan_customers(self, names, ids, member_ids, events) -> list[_Customer]:
         rng, anchor = self.rng, self.anchor
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [Customer._meta.db_table, len(names)],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
         customers = []
         for customer_id, name in zip(ids, names, strict=True):
             if rng.random() < 0.06:  # new: first contact within the last 30 days
@@ -465,8 +717,10 @@ class _PerformerLoader:
             min(rng.paretovariate(1.2), 60.0) * (0.2 + (c.end - c.first) / (HISTORY_DAYS * DAY))
             for c in customers
         ]
-        for index in rng.choices(range(len(customers)), weights=weights, k=events - len(names)):
-            customers[index].events += 1
+        # Counted in C (Counter), not by an attribute increment per draw.
+        draws = rng.choices(range(len(customers)), weights=weights, k=events - len(names))
+        for index, extra in collections.Counter(draws).items():
+            customers[index].events += extra
         follow_ups = [s for s in FollowUpStatus.values if s]
         for customer in customers:
             customer.nickname = rng.choice(_NICKNAMES) if rng.random() < 0.08 else ""
@@ -484,40 +738,39 @@ class _PerformerLoader:
                 customer.status_changed = rng.between(customer.end + 60, anchor - 60)
         return customers
 
-    def _create_lists(self, customers: int) -> list[CustomerList]:
+    def _plan_lists(self, customers: int) -> list[CustomerList]:
         count = len(_LIST_NAMES) if customers >= 500 else min(len(_LIST_NAMES), 3)
         names = self.rng.sample(_LIST_NAMES, count)
-        return CustomerList.objects.bulk_create(
-            [
-                CustomerList(
-                    performer=self.performer,
-                    name=name,
-                    created_at=_ts(self.anchor - self.rng.randint(60 * DAY, HISTORY_DAYS * DAY)),
-                )
-                for name in names
-            ]
-        )
+        return [
+            CustomerList(
+                performer=self.performer,
+                name=name,
+                created_at=_ts(self.anchor - self.rng.randint(60 * DAY, HISTORY_DAYS * DAY)),
+            )
+            for name in names
+        ]
 
-    def _assign_lists(self, customers: list[_Customer], lists: list[CustomerList]) -> None:
-        rng = self.rng
-        for customer in customers:
+    def _assign_lists(self) -> None:
+        rng, lists = self.rng, self.lists
+        for customer in self.customers:
             if customer.status == CustomerStatus.BLOCKED or rng.random() >= 0.35:
                 continue
             how_many = 1 if rng.random() < 0.75 else rng.randint(2, min(3, len(lists)))
             customer.lists = sorted(rng.sample(range(len(lists)), how_many))
 
-    def _create_mails(self) -> list[tuple[int, str, int]]:
-        """A few mails to many recipients: (sent_at, subject, id), sorted by time."""
+    def _plan_mails(self) -> list[Mail]:
+        """A few mails to many recipients, sorted by time."""
         rng = self.rng
         sent = sorted({self.anchor - rng.randint(DAY, HISTORY_DAYS * DAY) for _ in range(12)})
-        subjects = [f"{self._subject(_ts(at).month)} ({_ts(at):%b %d})" for at in sent]
-        created = Mail.objects.bulk_create(
-            [
-                Mail(performer=self.performer, subject=subject, body=_MAIL_BODY, sent_at=_ts(at))
-                for at, subject in zip(sent, subjects, strict=True)
-            ]
-        )
-        return [(at, subject, m.pk) for at, subject, m in zip(sent, subjects, created, strict=True)]
+        return [
+            Mail(
+                performer=self.performer,
+                subject=f"{self._subject(_ts(at).month)} ({_ts(at):%b %d})",
+                body=_MAIL_BODY,
+                sent_at=_ts(at),
+            )
+            for at in sent
+        ]
 
     def _subject(self, month: int) -> str:
         """A subject for a mail sent in ``month``: a seasonal one only in its season."""
@@ -526,227 +779,159 @@ class _PerformerLoader:
             return self.rng.choice(in_season)
         return self.rng.choice(_MAIL_SUBJECTS)
 
-    # -- streaming --
+    # -- rows --
 
-    def _stage_customers(self, customers: list[_Customer], lists: list[CustomerList]) -> None:
-        """The customers' own fields, into a temporary table; counters come later."""
-        rng = self.rng
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ({_STAGE_COLUMNS}) ON COMMIT DROP"
+    def staged_rows(self) -> Iterator[tuple]:
+        """Each customer's own fields (``_STAGED_FIELDS``)."""
+        rng, lists = self.rng, self.lists
+        for c in self.customers:
+            names = sorted((lists[i].name for i in c.lists), key=lambda n: (n.lower(), n))
+            cleared = (
+                _ts(min(self.anchor, c.end + rng.randint(600, 6 * 3600))) if c.dismissed else None
             )
-            cursor.execute(f"TRUNCATE {_STAGE}")
-            with cursor.copy(f"COPY {_STAGE} FROM STDIN") as copy:
-                for c in customers:
-                    names = sorted((lists[i].name for i in c.lists), key=lambda n: (n.lower(), n))
-                    cleared = (
-                        _ts(min(self.anchor, c.end + rng.randint(600, 6 * 3600)))
-                        if c.dismissed
-                        else None
-                    )
-                    copy.write_row(
-                        (
-                            c.id,
-                            self.pid,
-                            c.member_id,
-                            c.member_name,
-                            c.nickname,
-                            c.status,
-                            _ts(c.status_changed) if c.status_changed else None,
-                            c.follow_up,
-                            rng.random() < 0.06,
-                            # Blocking or assigning to a list ends "new" (M6); mail: recounted.
-                            c.status == CustomerStatus.BLOCKED or bool(c.lists),
-                            ", ".join(names),
-                            cleared,
-                            _ts(c.first),
-                        )
-                    )
-            cursor.execute(f"ANALYZE {_STAGE}")
-
-    def _insert_customers(self) -> None:
-        """One INSERT … SELECT: staged fields plus the recount of the events just loaded."""
-        derived = derived_values(stored="s", recount="r")
-        # The staged missed-call dismissal and "new" state are combined with the recount.
-        staged = [f for f in _STAGED_FIELDS if f not in derived]
-        with connection.cursor() as cursor:
-            if self.events >= 100_000:
-                # The recount of a big load is planned on the statistics of the table before
-                # it: without fresh ones, nested loops that take minutes instead of seconds.
-                cursor.execute(f"ANALYZE {ContactEvent._meta.db_table}")
-            cursor.execute(
-                f"""
-                INSERT INTO {Customer._meta.db_table}
-                    ({", ".join(staged)}, {", ".join(derived)})
-                SELECT {", ".join(f"s.{f}" for f in staged)}, {", ".join(derived.values())}
-                FROM {_STAGE} s LEFT JOIN ({recount(of_performers=True)}) r ON r.customer_id = s.id
-                ORDER BY s.id
-                """,
-                {"performers": [self.pid]},
+            yield (
+                c.id,
+                self.pid,
+                c.member_id,
+                c.member_name,
+                c.nickname,
+                c.status,
+                _ts(c.status_changed) if c.status_changed else None,
+                c.follow_up,
+                rng.random() < 0.06,
+                # Blocking or assigning to a list ends "new" (M6); mail: recounted.
+                c.status == CustomerStatus.BLOCKED or bool(c.lists),
+                ", ".join(names),
+                cleared,
+                _ts(c.first),
             )
 
-    def _insert_deliveries(self, deliveries: list[tuple[int, int]]) -> None:
-        """One delivery per recipient of each mail, linked to its mail_sent event."""
-        if not deliveries:
-            return
-        customer_ids, mail_ids = zip(*deliveries, strict=True)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO {MailDelivery._meta.db_table}
-                    (performer_id, mail_id, customer_id, event_id)
-                SELECT DISTINCT ON (d.mail_id, d.customer_id) %(pid)s, d.mail_id, d.customer_id,
-                       e.id
-                FROM unnest(%(customers)s::bigint[], %(mails)s::bigint[])
-                     AS d (customer_id, mail_id)
-                JOIN {Mail._meta.db_table} m ON m.id = d.mail_id
-                JOIN {ContactEvent._meta.db_table} e
-                  ON e.performer_id = %(pid)s AND e.customer_id = d.customer_id
-                 AND e.occurred_at = m.sent_at AND e.type = %(type)s
-                ORDER BY d.mail_id, d.customer_id, e.id
-                """,
-                {
-                    "pid": self.pid,
-                    "customers": list(customer_ids),
-                    "mails": list(mail_ids),
-                    "type": ContactType.MAIL_SENT,
-                },
-            )
-
-    def _copy_events(
-        self, customers: list[_Customer], mails: list[tuple[int, str, int]]
-    ) -> list[tuple[int, int]]:
-        """Stream the events; returns the (customer id, mail id) of each mail's recipients."""
-        rng, random_ = self.rng, self.rng.random
+    def write_events(
+        self,
+        write: Callable[[str], None],
+        ids: Iterator[int],
+        deliveries: list[str],
+    ) -> None:
+        """Write the events as lines of COPY's text format, each with its id from ``ids``;
+        append to ``deliveries`` the line (performer, mail, customer, event) of each mail's
+        recipients. The hottest loop of the seed (one pass per event): numbers come from
+        ``random()`` scaled (a third of ``randint``'s cost) and cells are formatted here, not
+        by the driver's adapters."""
+        rng, random_, pid, stamp = self.rng, self.rng.random, self.pid, _copy_timestamp
+        customers = self.customers
+        mails = [(int(m.sent_at.timestamp()), m.subject, m.pk) for m in self.mail_rows]
         mail_times = [at for at, _, _ in mails]
-        deliveries = []
-        columns = (
-            "performer_id, customer_id, type, occurred_at, amount, quantity, reference, summary, "
-            "recorded_at"
-        )
         total = _TYPE_CUMULATIVE[-1]
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(f"COPY {ContactEvent._meta.db_table} ({columns}) FROM STDIN") as copy,
-        ):
-            write = copy.write_row
-            for done, c in enumerate(customers, start=1):
-                last = c.events - 1
-                mailed = set()  # the mails this customer got already: one event per mail
-                mail_events = set()  # no two identical mail events (type, time, subject)
-                for n in range(c.events):
-                    if n == 0:
-                        at = c.first
-                    elif n == last:
-                        at = c.end
-                    else:  # strictly before the last contact: it decides the last type
-                        at = rng.randint(c.first, c.end - 1)
-                    if c.missed_call and n == last:
-                        kind, amounts, quantities = ContactType.CALL_MISSED, None, None
-                    else:
-                        kind, _, amounts, quantities = _TYPES[
-                            bisect.bisect(_TYPE_CUMULATIVE, random_() * total)
-                        ]
-                        if c.missed_call and kind == ContactType.CALL_MISSED:
-                            kind, amounts = ContactType.CALL_RECEIVED, (500, 15000)
-                    quantity = rng.randint(*quantities) if quantities else 1
-                    summary = ""
-                    if kind == ContactType.MAIL_SENT and 0 < n < last and random_() < 0.6:
-                        # Part of a mail to many customers, if it went out while in touch.
-                        i = bisect.bisect_left(mail_times, c.first)
-                        k = bisect.bisect_left(mail_times, c.end)
-                        if unsent := [j for j in range(i, k) if j not in mailed]:
-                            j = rng.choice(unsent)
-                            mailed.add(j)
-                            at, summary, mail_id = mails[j]
-                            deliveries.append((c.id, mail_id))
-                    elif kind in _CALL_TYPES:
-                        summary = f"{rng.randint(3, 45)} min"
-                    if kind in _MAIL_TYPES:
-                        if (kind, at, summary) in mail_events:
-                            # A customer whose contacts all fall within seconds: a call
-                            # rather than the same mail twice in one second.
-                            kind, amounts, quantity = ContactType.CALL_RECEIVED, (500, 15000), 1
-                            summary = f"{rng.randint(3, 45)} min"
-                        mail_events.add((kind, at, summary))
-                    if amounts:
-                        cents = rng.randint(*amounts) * quantity
-                        write(
-                            (self.pid, c.id, kind, _ts(at), _money(cents), quantity,
-                             f"DEMO-{next(self.reference):09d}", summary, _ts(at + 5))
-                        )  # fmt: skip
-                    else:
-                        write(
-                            (self.pid, c.id, kind, _ts(at), 0, quantity, None, summary, _ts(at + 5))
-                        )
-                if done % 500 == 0:
-                    self.progress(sum(x.events for x in customers[done - 500 : done]))
-            self.progress(sum(x.events for x in customers[len(customers) // 500 * 500 :]))
-        return deliveries
+        lines: list[str] = []
+        for done, c in enumerate(customers, start=1):
+            last = c.events - 1
+            span = c.end - c.first
+            mailed = set()  # the mails this customer got already: one event per mail
+            mail_events = set()  # no two identical mail events (type, time, subject)
+            for n in range(c.events):
+                event_id = next(ids)
+                if n == 0:
+                    at = c.first
+                elif n == last:
+                    at = c.end
+                else:  # strictly before the last contact: it decides the last type
+                    at = c.first + int(random_() * span)
+                if c.missed_call and n == last:
+                    kind, amounts, quantities = ContactType.CALL_MISSED, None, None
+                else:
+                    kind, _, amounts, quantities = _TYPES[
+                        bisect.bisect(_TYPE_CUMULATIVE, random_() * total)
+                    ]
+                    if c.missed_call and kind == ContactType.CALL_MISSED:
+                        kind, amounts = ContactType.CALL_RECEIVED, (500, 15000)
+                quantity = (
+                    quantities[0] + int(random_() * (quantities[1] - quantities[0] + 1))
+                    if quantities
+                    else 1
+                )
+                summary = ""
+                if kind == ContactType.MAIL_SENT and 0 < n < last and random_() < 0.6:
+                    # Part of a mail to many customers, if it went out while in touch.
+                    i = bisect.bisect_left(mail_times, c.first)
+                    k = bisect.bisect_left(mail_times, c.end)
+                    if unsent := [j for j in range(i, k) if j not in mailed]:
+                        j = rng.choice(unsent)
+                        mailed.add(j)
+                        at, summary, mail_id = mails[j]
+                        deliveries.append(f"{pid}\t{mail_id}\t{c.id}\t{event_id}\n")
+                elif kind in _CALL_TYPES:
+                    summary = _CALL_SUMMARIES[int(random_() * len(_CALL_SUMMARIES))]
+                if kind in _MAIL_TYPES:
+                    if (kind, at, summary) in mail_events:
+                        # A customer whose contacts all fall within seconds: a call
+                        # rather than the same mail twice in one second.
+                        kind, amounts, quantity = ContactType.CALL_RECEIVED, (500, 15000), 1
+                        summary = _CALL_SUMMARIES[int(random_() * len(_CALL_SUMMARIES))]
+                    mail_events.add((kind, at, summary))
+                if amounts:
+                    cents = (amounts[0] + int(random_() * (amounts[1] - amounts[0] + 1))) * quantity
+                    reference = f"DEMO-{next(self.reference):09d}"
+                    amount = f"{cents // 100}.{cents % 100:02d}"
+                else:
+                    reference, amount = "\\N", "0"
+                lines.append(
+                    f"{event_id}\t{pid}\t{c.id}\t{kind}\t{stamp(at)}\t{amount}\t{quantity}\t"
+                    f"{reference}\t{summary}\t{stamp(at + 5)}\n"
+                )
+            if done % 500 == 0:
+                write("".join(lines))
+                lines.clear()
+                self.progress(sum(x.events for x in customers[done - 500 : done]))
+        write("".join(lines))
+        self.progress(sum(x.events for x in customers[len(customers) // 500 * 500 :]))
 
-    def _copy_extras(self, customers: list[_Customer], lists: list[CustomerList]) -> None:
-        rng, pid = self.rng, self.pid
-        activities = list(self._activities(customers, lists))
-        with connection.cursor() as cursor:
-            with cursor.copy(
-                f"COPY {Membership._meta.db_table} "
-                "(performer_id, customer_list_id, customer_id, added_at) FROM STDIN"
-            ) as copy:
-                for c in customers:
-                    for i in c.lists:
-                        copy.write_row((pid, lists[i].pk, c.id, _ts(rng.between(c.first, c.end))))
-            with cursor.copy(
-                f"COPY {Offer._meta.db_table} "
-                "(performer_id, customer_id, value, message, sent_at, expires_at, redeemed_at) "
-                "FROM STDIN"
-            ) as copy:
-                for c in customers:
-                    if rng.random() >= 0.12:
-                        continue
-                    for _ in range(rng.randint(1, 3)):
-                        sent = rng.between(c.first, c.end)
-                        expires = sent + 14 * DAY
-                        redeemed = sent + rng.randint(3600, 14 * DAY)
-                        if rng.random() >= 0.35 or redeemed > self.anchor:
-                            redeemed = None
-                        activities.append((ActivityVerb.OFFER_SENT, "", c, sent))
-                        copy.write_row(
-                            (pid, c.id, rng.randint(1, 10) * 5, "Just for you: a discount on "
-                             "your next reading.", _ts(sent), _ts(expires),
-                             _ts(redeemed) if redeemed else None)
-                        )  # fmt: skip
-            with cursor.copy(
-                f"COPY {Feedback._meta.db_table} "
-                "(performer_id, customer_id, rating, comment, created_at) FROM STDIN"
-            ) as copy:
-                for c in customers:
-                    if c.events < 2 or rng.random() >= 0.18:
-                        continue
-                    rating = rng.choices((5, 4, 3, 2, 1), weights=(50, 25, 12, 7, 6))[0]
-                    comment = rng.choice(_COMMENTS[rating])
-                    copy.write_row((pid, c.id, rating, comment, _ts(rng.between(c.first, c.end))))
-            with cursor.copy(
-                f"COPY {Note._meta.db_table} "
-                "(performer_id, customer_id, body, created_at, updated_at) FROM STDIN"
-            ) as copy:
-                for c in customers:
-                    if rng.random() >= 0.10:
-                        continue
-                    for _ in range(1 if rng.random() < 0.8 else 2):
-                        at = rng.between(c.first, c.end)
-                        body = rng.choice(_NOTES)
-                        activities.append((ActivityVerb.NOTE_ADDED, body[:60], c, at))
-                        copy.write_row((pid, c.id, body, _ts(at), _ts(at)))
-            with cursor.copy(
-                f"COPY {Activity._meta.db_table} "
-                "(performer_id, customer_id, verb, detail, created_at) FROM STDIN"
-            ) as copy:
-                for verb, detail, c, at in activities:
-                    copy.write_row((pid, c.id, verb, detail, _ts(at)))
+    def membership_rows(self) -> Iterator[tuple]:
+        rng, lists = self.rng, self.lists
+        for c in self.customers:
+            for i in c.lists:
+                yield (self.pid, lists[i].pk, c.id, _ts(rng.between(c.first, c.end)))
 
-    def _activities(self, customers, lists) -> Iterator[tuple[str, str, _Customer, int]]:
+    def offer_rows(self, activities: list) -> Iterator[tuple]:
         rng = self.rng
-        for c in customers:
+        for c in self.customers:
+            if rng.random() >= 0.12:
+                continue
+            for _ in range(rng.randint(1, 3)):
+                sent = rng.between(c.first, c.end)
+                expires = sent + 14 * DAY
+                redeemed = sent + rng.randint(3600, 14 * DAY)
+                if rng.random() >= 0.35 or redeemed > self.anchor:
+                    redeemed = None
+                activities.append((ActivityVerb.OFFER_SENT, "", c, sent))
+                yield (
+                    self.pid, c.id, rng.randint(1, 10) * 5,
+                    "Just for you: a discount on your next reading.", _ts(sent), _ts(expires),
+                    _ts(redeemed) if redeemed else None,
+                )  # fmt: skip
+
+    def feedback_rows(self) -> Iterator[tuple]:
+        rng = self.rng
+        for c in self.customers:
+            if c.events < 2 or rng.random() >= 0.18:
+                continue
+            rating = rng.choices((5, 4, 3, 2, 1), weights=(50, 25, 12, 7, 6))[0]
+            comment = rng.choice(_COMMENTS[rating])
+            yield (self.pid, c.id, rating, comment, _ts(rng.between(c.first, c.end)))
+
+    def note_rows(self, activities: list) -> Iterator[tuple]:
+        rng = self.rng
+        for c in self.customers:
+            if rng.random() >= 0.10:
+                continue
+            for _ in range(1 if rng.random() < 0.8 else 2):
+                at = rng.between(c.first, c.end)
+                body = rng.choice(_NOTES)
+                activities.append((ActivityVerb.NOTE_ADDED, body[:60], c, at))
+                yield (self.pid, c.id, body, _ts(at), _ts(at))
+
+    def activities(self) -> Iterator[tuple[str, str, _Customer, int]]:
+        rng, lists = self.rng, self.lists
+        for c in self.customers:
             if c.lists:
                 names = ", ".join(sorted((lists[i].name for i in c.lists), key=str.lower))
                 yield ActivityVerb.LISTS_CHANGED, f"Lists set to: {names}", c, c.first + 3600
@@ -768,6 +953,7 @@ class _PerformerLoader:
                 yield ActivityVerb.FOLLOW_UP_CHANGED, f"Follow-up: {label}", c, c.end
 
 
+_CALL_SUMMARIES = [f"{minutes} min" for minutes in range(3, 46)]
 _MAIL_TYPES = frozenset(t for t in ContactType if t.value.startswith("mail_"))
 _CALL_TYPES = frozenset(
     {

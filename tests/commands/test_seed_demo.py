@@ -5,12 +5,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count
 
 from contacts.models import Activity, ContactEvent, Feedback, Mail, MailDelivery, Note, Offer
 from contacts.reconcile import find_drift
 from contacts.types import ContactType
 from lists.models import CustomerList, Membership
+from mycustomers.devtools import demo_data
 from mycustomers.devtools.demo_data import DEFAULT_PASSWORD, SEASONAL_SUBJECTS, demo_login_line
 from mycustomers.models import COUNTER_FIELDS, Customer, CustomerStatus, Member, Performer
 from tests.factories import make_customer
@@ -263,3 +265,70 @@ def test_each_mail_is_one_event_per_recipient_and_seasonal_subjects_are_in_seaso
                 assert sent_at.month in months, (subject, sent_at)
                 in_season.append(subject)
     assert in_season  # this seed has some: the loop above checked them
+
+
+SEEDED_TABLES = [
+    model._meta.db_table
+    for model in (ContactEvent, Customer, MailDelivery, Membership, Offer, Feedback, Note, Activity)
+]
+
+
+def indexes_and_constraints() -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index
+            WHERE indrelid = ANY(%(tables)s::regclass[])
+            UNION ALL
+            SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+            WHERE conrelid = ANY(%(tables)s::regclass[])
+            ORDER BY 1, 2
+            """,
+            {"tables": SEEDED_TABLES},
+        )
+        return cursor.fetchall()
+
+
+def test_a_bulk_load_gives_the_same_data_and_puts_back_every_index_and_foreign_key(monkeypatch):
+    schema = indexes_and_constraints()
+    during = []
+    load_all = demo_data._load_all
+
+    def spy(*args):
+        during.append(len(indexes_and_constraints()))
+        load_all(*args)
+
+    monkeypatch.setattr(demo_data, "_load_all", spy)
+    monkeypatch.setattr(demo_data, "_loads_in_bulk", lambda events: True)
+    seed("--seed", "7", *SMALL)
+    bulk = snapshot()
+
+    assert during[0] < len(schema)  # it did load without them
+    assert indexes_and_constraints() == schema
+    assert find_drift() == []
+    monkeypatch.setattr(demo_data, "_loads_in_bulk", lambda events: False)
+    seed("--seed", "7", "--replace", *SMALL)
+    assert during[1] == len(schema)
+    assert snapshot() == bulk
+
+
+def test_each_mail_delivery_points_at_its_recipients_mail_event(seeded):
+    deliveries = MailDelivery.objects.select_related("event", "mail")
+    assert deliveries.exists()
+    for delivery in deliveries:
+        assert delivery.event.customer_id == delivery.customer_id
+        assert delivery.event.performer_id == delivery.performer_id == delivery.mail.performer_id
+        assert (delivery.event.occurred_at, delivery.event.summary) == (
+            delivery.mail.sent_at,
+            delivery.mail.subject,
+        )
+
+
+def test_only_a_big_load_into_smaller_tables_goes_in_bulk(seeded, monkeypatch):
+    assert not demo_data._loads_in_bulk(demo_data.BULK_EVENTS - 1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_contactevent")  # a small table: every row counted
+    present = ContactEvent.objects.count()
+    monkeypatch.setattr(demo_data, "BULK_EVENTS", 10)
+    assert demo_data._loads_in_bulk(present)
+    assert not demo_data._loads_in_bulk(present - 1)  # rebuilding would cost more than it saves
