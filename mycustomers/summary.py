@@ -89,6 +89,13 @@ def figures(performer: Performer, today: date, now: datetime) -> dict:
     return cached(performer, ("summary", today.isoformat(), zone), compute, fresh=fresh)
 
 
+def new_until(performer: Performer) -> datetime | None:
+    """When a customer next stops being new by time alone (their 30 days over), or None
+    while nobody is new: until then New, Unassigned and every view that reads them show the
+    same customers unless the performer's data changes."""
+    return figures(performer, timezone.localdate(), timezone.now())["new_until"]
+
+
 def _link(**params) -> str:
     return f"{reverse('customers:list')}?{urlencode(params)}"
 

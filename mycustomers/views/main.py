@@ -26,7 +26,7 @@ from mycustomers.models import COUNTER_FIELDS, SavedView, new_since
 from mycustomers.money import money
 from mycustomers.numbers import ascii_int, page_number
 from mycustomers.services import dismiss_missed_call
-from mycustomers.summary import summary_items
+from mycustomers.summary import new_until, summary_items
 from mycustomers.tables import (
     DEFAULT_SORT,
     FLAG_FORM_ID,
@@ -218,9 +218,15 @@ class CustomerListView(CustomerFilterMixin, SingleTableMixin, FilterView):
         return self._totals_cache
 
     def _cached(self, what: str, compute):
-        if self.filterset.errors or self.filterset.ages():
+        if self.filterset.errors:
             return compute()
-        return cached(self.request.user, (what, *self.filterset.cache_key()), compute)
+        key = (what, *self.filterset.cache_key())
+        if self.filterset.ages():
+            # Rows that change with time alone (New, Unassigned) change first when the
+            # oldest new customer stops being new: the value is cached until then.
+            until = new_until(self.request.user)
+            key = (*key, until.isoformat() if until else None)
+        return cached(self.request.user, key, compute)
 
     def _page_lookup(self):
         """Where a page's rows are fetched by member name: the performer's customers with the
