@@ -48,7 +48,7 @@ from mycustomers.export import export_query
 from mycustomers.jobs import apply_next_chunk, undo_deletion
 from mycustomers.models import Customer, MassAction, Performer, new_since
 from mycustomers.services import block_customers, delete_customers
-from mycustomers.tables import visible_columns
+from mycustomers.tables import DEFAULT_SORT, visible_columns
 
 SORT_KEYS = [
     "customer",
@@ -768,7 +768,10 @@ class Bench:
         client = Client(HTTP_HOST="localhost")
         client.force_login(performer)
         url = reverse("customers:export")
-        rows = Customer.objects.for_performer(performer).visible().sorted_by("customer")
+        # The view's own order (no sort in its URL: the default one), not another one.
+        key = DEFAULT_SORT.removeprefix("-")
+        rows = Customer.objects.for_performer(performer).visible()
+        rows = rows.sorted_by(key, descending=DEFAULT_SORT.startswith("-"))
         query = export_query(
             rows,
             visible_columns(performer.columns),
