@@ -280,7 +280,7 @@ class ActivityCustomer(models.Model):
     and the entry; the key's index (performer, customer) is the only one, which reads a
     customer's shared entries.
 
-    No foreign-key constraints in the database: their per-row checks were ~3/4 of the cost
+    No foreign-key constraints in the database: their per-row checks were most of the cost
     of writing a mass action's links (docs/performance.md). The app keeps them true: links
     are written only by contacts.activity, from customers that exist, to the entry written
     in the same statement; a customer with history is never deleted (PROTECT, which Django

@@ -190,6 +190,14 @@ def test_suggestions_match_the_name_start_or_any_part_of_name_or_nickname(owner,
     assert suggest(owner_client, "sebu") == [{"name": "zed", "nickname": "Rosebud"}]
 
 
+def test_two_character_suggestions_ignore_the_marks_of_letters(owner, owner_client):
+    for name in ("Émile", "Emil", "Ezra", "Øyvind"):
+        make_customer(owner, name)
+    for typed in ("em", "Ém", "EM", "ém"):
+        assert [s["name"] for s in suggest(owner_client, typed)] == ["Emil", "Émile"], typed
+    assert [s["name"] for s in suggest(owner_client, "oy")] == ["Øyvind"]
+
+
 def test_suggestions_are_the_performers_own_visible_customers(owner, owner_client, colleague):
     make_customer(colleague, "alan")
     blocked = make_customer(owner, "alba")
